@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Idempotent: what the test suite needs from the machine, installed and started
+# here so that a fresh CI machine and a developer's machine behave the same.
+#  - util-linux (prlimit, setsid) and procps
+#  - an unprivileged test user with a supplementary group, for the
+#    privilege-dropping tests (root only)
+#  - a PostgreSQL server on 127.0.0.1 with a test database, for the registry
+# Prints `export NAME=value` lines for the caller to eval.
+set -euo pipefail
+
+log() { echo "test-deps: $*" >&2; }
+
+if [ "$(id -u)" != 0 ]; then
+  log "not root: skipping system packages, the test user and PostgreSQL (those tests skip with a message)"
+  exit 0
+fi
+
+need=()
+command -v prlimit >/dev/null 2>&1 || need+=(util-linux)
+command -v ps >/dev/null 2>&1 || need+=(procps)
+command -v getent >/dev/null 2>&1 || need+=(libc-bin)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
+if [ ${#need[@]} -gt 0 ]; then
+  log "installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
+fi
+
+# The unprivileged test user: its own primary group plus one supplementary group.
+TEST_USER=forklift-test
+TEST_GROUP_EXTRA=forklift-extra
+getent group "$TEST_GROUP_EXTRA" >/dev/null || groupadd --system "$TEST_GROUP_EXTRA"
+if ! getent passwd "$TEST_USER" >/dev/null; then
+  useradd --system --user-group --create-home --home-dir "/var/lib/$TEST_USER" \
+    --shell /usr/sbin/nologin --groups "$TEST_GROUP_EXTRA" "$TEST_USER"
+fi
+echo "export FORKLIFT_TEST_USER=$TEST_USER"
+
+# PostgreSQL: our own cluster in a fixed directory on a fixed port, so we never
+# depend on (or disturb) a system cluster's configuration.
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+PG_DATA=/var/lib/forklift-test-pg
+PG_PORT=${FORKLIFT_TEST_PG_PORT:-54329}
+if [ ! -f "$PG_DATA/PG_VERSION" ]; then
+  log "initialising PostgreSQL cluster in $PG_DATA"
+  install -d -o postgres -g postgres -m 700 "$PG_DATA"
+  su postgres -s /bin/sh -c "$PG_BIN/initdb -D $PG_DATA -A trust -U postgres" >/dev/null
+fi
+if ! su postgres -s /bin/sh -c "$PG_BIN/pg_ctl -D $PG_DATA status" >/dev/null 2>&1; then
+  log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
+  install -d -o postgres -g postgres /var/run/postgresql
+  su postgres -s /bin/sh -c "$PG_BIN/pg_ctl -D $PG_DATA -l $PG_DATA/server.log -w -t 60 \
+    -o '-c listen_addresses=127.0.0.1 -p $PG_PORT -c max_connections=300 -c fsync=off' start" >/dev/null
+fi
+psql() { su postgres -s /bin/sh -c "psql -h 127.0.0.1 -p $PG_PORT -U postgres -tAq $*"; }
+[ "$(psql "-c \"select 1 from pg_roles where rolname='forklift'\"")" = 1 ] ||
+  psql "-c \"create role forklift login password 'forklift' createdb\""
+[ "$(psql "-c \"select 1 from pg_database where datname='forklift_test'\"")" = 1 ] ||
+  psql "-c \"create database forklift_test owner forklift\""
+echo "export FORKLIFT_TEST_PG_URL=postgres://forklift:forklift@127.0.0.1:$PG_PORT/forklift_test"
