@@ -1,0 +1,3 @@
+// The package's barrel re-exports each concern; prefer the subpath imports
+// (`@forklift/supervisor/worker-pool`, `/launcher`, `/notify`, ...).
+export {}
