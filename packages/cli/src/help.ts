@@ -1,0 +1,47 @@
+import type { Command, OptionSpec, OptionSpecs } from './command.js'
+
+const HELP_OPTION: OptionSpec = {
+  type: 'boolean',
+  short: 'h',
+  description: 'show this help and exit',
+}
+const VERSION_OPTION: OptionSpec = { type: 'boolean', description: 'print the version and exit' }
+
+function optionLabel(long: string, spec: OptionSpec): string {
+  const short = spec.short ? `-${spec.short}, ` : '    '
+  const value = spec.type === 'string' ? ` ${spec.valueName ?? 'VALUE'}` : ''
+  return `${short}--${long}${value}`
+}
+
+/** The `--help` text of a command: usage, summary, description, options, extra sections, examples. */
+export function formatHelp<O extends OptionSpecs>(command: Command<O>): string {
+  const entries: [string, OptionSpec][] = Object.entries(command.options).filter(
+    ([, s]) => !s.hidden,
+  )
+  entries.push(['help', HELP_OPTION])
+  if (command.version) entries.push(['version', VERSION_OPTION])
+  const labels = entries.map(([long, spec]) => optionLabel(long, spec))
+  const width = Math.min(Math.max(...labels.map((l) => l.length)) + 2, 32)
+  const optionLines = entries.map(([long, spec], i) => {
+    const label = labels[i] ?? ''
+    const dflt =
+      spec.default !== undefined && spec.default !== false && spec.type === 'string'
+        ? ` (default: ${String(spec.default)})`
+        : ''
+    const text = `${spec.description}${dflt}`
+    return label.length + 2 > width
+      ? `  ${label}\n  ${' '.repeat(width)}${text}`
+      : `  ${label.padEnd(width)}${text}`
+  })
+
+  const parts = [`Usage: ${command.usage}`, '', command.summary]
+  if (command.description) parts.push('', command.description.trimEnd())
+  parts.push('', 'Options:', ...optionLines)
+  for (const section of command.sections ?? []) {
+    parts.push('', `${section.title}:`, section.body.trimEnd())
+  }
+  if (command.examples?.length) {
+    parts.push('', 'Examples:', ...command.examples.map((e) => `  ${e}`))
+  }
+  return `${parts.join('\n')}\n`
+}

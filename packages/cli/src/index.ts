@@ -1,0 +1,13 @@
+export type {
+  Command,
+  CommandContext,
+  CommandIO,
+  HelpSection,
+  OptionSpec,
+  OptionSpecs,
+  OptionValues,
+} from './command.js'
+export { defineCommand } from './command.js'
+export { ExitError, UsageError } from './errors.js'
+export { formatHelp } from './help.js'
+export { parseCommandArgs, runCommand, runMain } from './run.js'
