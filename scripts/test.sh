@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# The README's test command: set up, then run every package's and app's tests.
+# The README's test command: set up, then lint and run every package's and
+# app's tests; ends with one summary line over all of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 eval "$(bash scripts/test-deps.sh)"
 export FORKLIFT_TEST_USER="${FORKLIFT_TEST_USER:-}" FORKLIFT_TEST_PG_URL="${FORKLIFT_TEST_PG_URL:-}"
 pnpm run lint
-pnpm test
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+pnpm test 2>&1 | tee "$log" || status=$?
+node scripts/summarize-tests.mjs "$log"
+exit "$status"
