@@ -1,3 +1,6 @@
 // The package's barrel re-exports each concern; prefer the subpath imports
 // (`@forklift/supervisor/worker-pool`, `/launcher`, `/notify`, ...).
-export {}
+export * from './errors.js'
+export * from './notify.js'
+export * from './rate-limit.js'
+export * from './watchdog.js'
