@@ -1,0 +1,136 @@
+import { lookup } from 'node:dns/promises'
+import { createServer, isIP, type Server } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { formatError } from '@forklift/errors'
+import { type Logger, silentLogger } from '@forklift/log'
+import { connectionServerOptions } from './connection.js'
+import { SocketError } from './errors.js'
+import { type BindOptions, normalizeBindOptions } from './options.js'
+
+/** Swift sleeps 0.1 s between bind attempts while the address is in use. */
+export const BIND_RETRY_INTERVAL_MS = 100
+
+/** Options of {@link bindSocket}: BindOptions (only `port` required) plus the caller's context. */
+export type BindSocketOptions = Partial<BindOptions> & {
+  port: number
+  logger?: Logger
+  /** Aborting stops the retry loop; bindSocket then rejects with the signal's reason. */
+  signal?: AbortSignal
+  /**
+   * The server to listen with, e.g. an `http.Server` or `https.Server` for
+   * serving in this process. Default: a new `net.Server` created with
+   * {@link connectionServerOptions} (keepalive + TCP_NODELAY per connection).
+   */
+  server?: Server
+}
+
+/** `host:port`, with IPv6 literals in brackets. */
+export function formatAddress(host: string, port: number): string {
+  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`
+}
+
+/**
+ * Resolves `bind_ip` the way Swift's get_socket does (getaddrinfo, first IPv4
+ * or IPv6 answer) so that we bind exactly one address and can name it in errors.
+ */
+export async function resolveBindAddress(
+  host: string,
+): Promise<{ address: string; family: 4 | 6 }> {
+  const family = isIP(host)
+  if (family === 4 || family === 6) return { address: host, family }
+  try {
+    const res = await lookup(host)
+    return { address: res.address, family: res.family === 6 ? 6 : 4 }
+  } catch (err) {
+    throw new SocketError(
+      'E_SOCKET_RESOLVE',
+      `bind_ip ${JSON.stringify(host)} does not resolve to an IPv4 or IPv6 address: ${formatError(err)}`,
+      { cause: err, key: 'bind_ip' },
+    )
+  }
+}
+
+function listenOnce(
+  server: Server,
+  address: string,
+  opts: BindOptions,
+): Promise<NodeJS.ErrnoException | undefined> {
+  return new Promise((resolve) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      server.off('listening', onListening)
+      resolve(err)
+    }
+    const onListening = () => {
+      server.off('error', onError)
+      resolve(undefined)
+    }
+    server.once('error', onError)
+    server.once('listening', onListening)
+    server.listen({
+      host: address,
+      port: opts.port,
+      backlog: opts.backlog,
+      // Bind in this process even inside a node:cluster worker.
+      exclusive: true,
+      ...(opts.reusePort ? { reusePort: true } : {}),
+    })
+  })
+}
+
+/**
+ * Swift's get_socket: binds `host:port` with `backlog` and returns the listening
+ * server. While the address is in use (EADDRINUSE) it retries every 100 ms
+ * until `bindTimeoutSec` has passed, then throws E_SOCKET_BIND_TIMEOUT; any
+ * other failure (EACCES, EADDRNOTAVAIL, ...) throws E_SOCKET_BIND at once.
+ * TLS is not applied here: see tlsContextOptions.
+ */
+export async function bindSocket(options: BindSocketOptions): Promise<Server> {
+  const { logger = silentLogger(), signal, server: given, ...rest } = options
+  const opts = normalizeBindOptions(rest)
+  signal?.throwIfAborted()
+  const { address } = await resolveBindAddress(opts.host)
+  const shown =
+    address === opts.host
+      ? formatAddress(address, opts.port)
+      : `${formatAddress(address, opts.port)} (bind_ip ${opts.host})`
+  const deadline = performance.now() + opts.bindTimeoutSec * 1000
+  let warned = false
+  for (;;) {
+    signal?.throwIfAborted()
+    // A net.Server whose listen() failed is not reused: a fresh one per attempt
+    // keeps no half-set state, except for a caller's server, which must be used.
+    const server = given ?? createServer(connectionServerOptions(opts))
+    const err = await listenOnce(server, address, opts)
+    if (!err) {
+      logger.debug(
+        { address, port: (server.address() as { port: number }).port, backlog: opts.backlog },
+        'socket bound',
+      )
+      return server
+    }
+    if (err.code !== 'EADDRINUSE') {
+      throw new SocketError('E_SOCKET_BIND', `Could not bind to ${shown}: ${formatError(err)}`, {
+        cause: err,
+      })
+    }
+    if (performance.now() >= deadline) {
+      throw new SocketError(
+        'E_SOCKET_BIND_TIMEOUT',
+        `Could not bind to ${shown} after trying for ${opts.bindTimeoutSec} seconds: address already in use`,
+        { cause: err },
+      )
+    }
+    if (!warned) {
+      warned = true
+      logger.warn(
+        { address, port: opts.port, bindTimeoutSec: opts.bindTimeoutSec },
+        `${shown} is in use; retrying for up to ${opts.bindTimeoutSec} seconds`,
+      )
+    }
+    await sleep(
+      Math.min(BIND_RETRY_INTERVAL_MS, Math.max(0, deadline - performance.now())),
+      undefined,
+      signal ? { signal } : {},
+    ).catch(() => signal?.throwIfAborted())
+  }
+}

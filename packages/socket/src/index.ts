@@ -1,0 +1,25 @@
+export {
+  type AdoptOptions,
+  adoptListeningSocket,
+  listenFdsFromEnv,
+  SD_LISTEN_FDS_START,
+} from './adopt.js'
+export {
+  BIND_RETRY_INTERVAL_MS,
+  type BindSocketOptions,
+  bindSocket,
+  formatAddress,
+  resolveBindAddress,
+} from './bind.js'
+export { applyConnectionOptions, connectionServerOptions } from './connection.js'
+export { type ConfigWhere, isSocketError, SocketError, type SocketErrorCode } from './errors.js'
+export {
+  type BindOptions,
+  DEFAULT_BACKLOG,
+  DEFAULT_BIND_IP,
+  DEFAULT_BIND_TIMEOUT_SEC,
+  DEFAULT_KEEP_IDLE_SEC,
+  normalizeBindOptions,
+  socketOptionsFromConfig,
+} from './options.js'
+export { SSL_WARNING, type TlsContextOptions, tlsContextOptions } from './tls.js'
