@@ -1,0 +1,87 @@
+import { createRequire } from 'node:module'
+import { isAbsolute, join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import type { Logger } from '@forklift/log'
+import { RegistryError } from './errors.js'
+
+/** What a driver factory is given: its backend's identity and its own config section. */
+export interface VolumeDriverContext {
+  backend: string
+  /** `host@backend` (or `backend_host@backend`). */
+  host: string
+  cluster: string | null
+  /** The backend's config section ([DEFAULT] + its own keys), all strings. */
+  config: Record<string, string>
+  logger: Logger
+}
+
+/**
+ * A volume driver, cinder's VolumeDriver reduced to what a launcher needs.
+ * Every method is optional and may be async.
+ */
+export interface VolumeDriver {
+  /** cinder's do_setup: connect to the backend. */
+  doSetup?(): unknown
+  /** cinder's check_for_setup_error: verify the backend is usable. */
+  checkForSetupError?(): unknown
+  /** Runs every periodic_interval once the driver is initialised. */
+  periodicTasks?(): unknown
+  /** Called on stop. */
+  stop?(): unknown
+}
+
+/** A driver module's export: builds a driver for one backend. */
+export type VolumeDriverFactory = (
+  context: VolumeDriverContext,
+) => VolumeDriver | Promise<VolumeDriver>
+
+/**
+ * Loads `volume_driver`: `<module>#<export>`, like the pipeline's `use =`.
+ * `./x.mjs#createDriver` and `/abs/x.mjs#f` are files (relative ones against
+ * `baseDir`, the config file's directory); anything else is a package
+ * specifier, resolved from `baseDir` first, then from forklift's own
+ * dependencies. Without `#`, the export is `default`.
+ */
+export async function loadDriverFactory(
+  ref: string,
+  baseDir: string,
+): Promise<VolumeDriverFactory> {
+  const text = ref.trim()
+  const hash = text.lastIndexOf('#')
+  const specifier = hash >= 0 ? text.slice(0, hash) : text
+  const exportName = hash >= 0 ? text.slice(hash + 1) : 'default'
+  if (!specifier || !exportName) {
+    throw new RegistryError(
+      'E_DRIVER_LOAD',
+      `bad volume_driver ${JSON.stringify(ref)}: expected <module>#<export>`,
+    )
+  }
+  let mod: Record<string, unknown>
+  try {
+    mod = await import(resolveSpecifier(specifier, baseDir))
+  } catch (cause) {
+    throw new RegistryError('E_DRIVER_LOAD', `cannot load volume_driver ${JSON.stringify(ref)}`, {
+      cause,
+    })
+  }
+  const factory = mod[exportName]
+  if (typeof factory !== 'function') {
+    throw new RegistryError(
+      'E_DRIVER_LOAD',
+      `volume_driver ${JSON.stringify(ref)}: module has no function export ${JSON.stringify(exportName)}`,
+    )
+  }
+  return factory as VolumeDriverFactory
+}
+
+function resolveSpecifier(specifier: string, baseDir: string): string {
+  if (specifier.startsWith('.') || isAbsolute(specifier)) {
+    return pathToFileURL(isAbsolute(specifier) ? specifier : resolve(baseDir, specifier)).href
+  }
+  if (/^[a-z][a-z0-9+.-]*:/i.test(specifier)) return specifier // file:, node:, data:
+  try {
+    return pathToFileURL(createRequire(join(baseDir, 'noop.js')).resolve(specifier)).href
+  } catch {
+    return specifier // let import() resolve it from here (forklift's own dependencies)
+  }
+}

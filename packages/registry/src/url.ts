@@ -1,0 +1,67 @@
+import { isAbsolute, join, resolve } from 'node:path'
+import { RegistryError } from './errors.js'
+
+/** Where a registry lives, parsed from a connection URL. */
+export type RegistryTarget =
+  | { kind: 'sqlite'; path: string; url: string }
+  | { kind: 'postgres'; url: string }
+
+/** The default state directory, as cinder's `state_path`. */
+export const DEFAULT_STATE_PATH = '/var/lib/forklift'
+
+/** The embedded default: a SQLite file under the state directory. */
+export function defaultConnectionUrl(statePath: string = DEFAULT_STATE_PATH): string {
+  return `sqlite:///${join(resolve(statePath), 'forklift.sqlite')}`
+}
+
+/**
+ * Parses a registry connection URL, SQLAlchemy-style so cinder operators feel at home:
+ * `sqlite:////abs/file.sqlite` (absolute), `sqlite:///rel/file.sqlite` (relative to `cwd`),
+ * `postgresql://user:pass@host:5432/db` (also `postgres://` and `postgresql+psycopg2://`).
+ */
+export function parseConnectionUrl(url: string, cwd: string = process.cwd()): RegistryTarget {
+  const text = url.trim()
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(text)?.[1]?.toLowerCase()
+  const base = scheme?.split('+')[0]
+  if (base === 'sqlite') {
+    const rest = text.slice(scheme!.length + 1)
+    if (!rest.startsWith('///') || rest.length === 3) {
+      throw new RegistryError(
+        'E_REGISTRY_URL',
+        `bad SQLite connection URL ${JSON.stringify(text)}: expected sqlite:////absolute/path or sqlite:///relative/path`,
+      )
+    }
+    const p = decodeURIComponent(rest.slice(3).split('?')[0]!)
+    return { kind: 'sqlite', path: isAbsolute(p) ? p : resolve(cwd, p), url: text }
+  }
+  if (base === 'postgres' || base === 'postgresql') {
+    let parsed: URL
+    try {
+      parsed = new URL(`postgres:${text.slice(scheme!.length + 1)}`)
+    } catch (cause) {
+      throw new RegistryError(
+        'E_REGISTRY_URL',
+        `bad PostgreSQL connection URL ${redactUrl(text)}`,
+        {
+          cause,
+        },
+      )
+    }
+    return { kind: 'postgres', url: parsed.href }
+  }
+  if (base === 'mysql' || base === 'mariadb') {
+    throw new RegistryError(
+      'E_REGISTRY_URL',
+      `unsupported connection URL ${redactUrl(text)}: MySQL is not supported (use sqlite:// or postgresql://)`,
+    )
+  }
+  throw new RegistryError(
+    'E_REGISTRY_URL',
+    `unsupported connection URL ${JSON.stringify(redactUrl(text))}: expected sqlite:///… or postgresql://…`,
+  )
+}
+
+/** The URL with its password replaced, for logs and error messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@')
+}
