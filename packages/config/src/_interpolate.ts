@@ -1,0 +1,79 @@
+import { ConfigError, type ConfigWhere } from './errors.js'
+
+/** configparser's MAX_INTERPOLATION_DEPTH. */
+const MAX_INTERPOLATION_DEPTH = 10
+const REFERENCE_RE = /^%\(([^)]+)\)s/
+
+/**
+ * `%(name)s` interpolation as Swift's readconf does it (configparser's
+ * BasicInterpolation behind Swift's NicerInterpolation): a value without `%(`
+ * is returned untouched, so `fallocate_reserve = 1%` and `a%%b` stay as
+ * written; otherwise `%%` becomes `%` and `%(name)s` is replaced by `name`
+ * looked up in `lookup` (the section, then DEFAULT), recursively. Where
+ * configparser would reject a `%` followed by anything else, we keep it
+ * literally. A missing name or a loop is a ConfigError.
+ */
+export function interpolate(
+  value: string,
+  lookup: (name: string) => string | undefined,
+  where: ConfigWhere,
+): string {
+  if (!value.includes('%(')) return value
+  const out: string[] = []
+  expand(value, lookup, where, out, 1)
+  return out.join('')
+}
+
+function expand(
+  rest: string,
+  lookup: (name: string) => string | undefined,
+  where: ConfigWhere,
+  out: string[],
+  depth: number,
+): void {
+  if (depth > MAX_INTERPOLATION_DEPTH) {
+    throw new ConfigError(
+      'E_CONFIG_INTERPOLATION',
+      where,
+      `interpolation nested deeper than ${MAX_INTERPOLATION_DEPTH} levels (a %(...)s loop?)`,
+    )
+  }
+  while (rest) {
+    const p = rest.indexOf('%')
+    if (p < 0) {
+      out.push(rest)
+      return
+    }
+    out.push(rest.slice(0, p))
+    rest = rest.slice(p)
+    const next = rest[1]
+    if (next === '%') {
+      out.push('%')
+      rest = rest.slice(2)
+    } else if (next === '(') {
+      const m = REFERENCE_RE.exec(rest)
+      if (!m) {
+        throw new ConfigError(
+          'E_CONFIG_INTERPOLATION',
+          where,
+          `bad interpolation reference ${JSON.stringify(rest.slice(0, 40))} (expected %(name)s)`,
+        )
+      }
+      const name = m[1]!
+      rest = rest.slice(m[0].length)
+      const v = lookup(name)
+      if (v === undefined) {
+        throw new ConfigError(
+          'E_CONFIG_INTERPOLATION',
+          where,
+          `%(${name})s refers to a key that is not set in this section or [DEFAULT]`,
+        )
+      }
+      if (v.includes('%')) expand(v, lookup, where, out, depth + 1)
+      else out.push(v)
+    } else {
+      out.push('%')
+      rest = rest.slice(1)
+    }
+  }
+}

@@ -1,0 +1,60 @@
+import { ForkliftError } from '@forklift/errors'
+
+/** Stable codes of every configuration failure. */
+export type ConfigErrorCode =
+  | 'E_CONFIG_NOT_FOUND'
+  | 'E_CONFIG_UNREADABLE'
+  | 'E_CONFIG_NO_SECTION'
+  | 'E_CONFIG_DUPLICATE_SECTION'
+  | 'E_CONFIG_DUPLICATE_KEY'
+  | 'E_CONFIG_SYNTAX'
+  | 'E_CONFIG_INTERPOLATION'
+  | 'E_CONFIG_VALUE'
+  | 'E_CONFIG_MISSING_KEY'
+
+/** Where a value (or a failure) sits: any subset of file, line, section and key. */
+export interface ConfigWhere {
+  file?: string | undefined
+  section?: string | undefined
+  key?: string | undefined
+  line?: number | undefined
+}
+
+/**
+ * Every failure of this package: a stable `code` plus the file, section, key
+ * and line that are known, also folded into the one-line message.
+ */
+export class ConfigError extends ForkliftError<ConfigErrorCode> {
+  override name = 'ConfigError'
+  readonly file: string | undefined
+  readonly section: string | undefined
+  readonly key: string | undefined
+  readonly line: number | undefined
+
+  constructor(code: ConfigErrorCode, where: ConfigWhere, problem: string, options?: ErrorOptions) {
+    const prefix = describeWhere(where)
+    super(code, prefix ? `${prefix}: ${problem}` : problem, options)
+    this.file = where.file
+    this.section = where.section
+    this.key = where.key
+    this.line = where.line
+  }
+}
+
+/** True for a ConfigError, also one thrown by another copy of this package. */
+export function isConfigError(value: unknown): value is ConfigError {
+  return value instanceof Error && value.name === 'ConfigError' && 'code' in value
+}
+
+/** `file:line [section] key`, leaving out the parts that are unknown. */
+export function describeWhere(where: ConfigWhere): string {
+  const parts: string[] = []
+  if (where.file !== undefined) {
+    parts.push(where.line !== undefined ? `${where.file}:${where.line}` : where.file)
+  } else if (where.line !== undefined) {
+    parts.push(`line ${where.line}`)
+  }
+  if (where.section !== undefined) parts.push(`[${where.section}]`)
+  if (where.key !== undefined) parts.push(where.key)
+  return parts.join(' ')
+}
