@@ -1,6 +1,6 @@
 import { formatError } from '@forklift/errors'
 import { type Logger, silentLogger } from '@forklift/log'
-import { type Loop, startLoop } from './_loop.js'
+import type { Service } from '@forklift/supervisor/service'
 import type { Registry, ServiceIdentity, ServiceRecord } from './registry.js'
 
 export interface HeartbeatReporterOptions {
@@ -14,27 +14,25 @@ export interface HeartbeatReporterOptions {
    * each interval), so the service turns down in service-list.
    */
   isWorking?: () => boolean
-  /** Delay before the first heartbeat, in seconds; default 0 (report at once). */
-  initialDelay?: number
   logger?: Logger
   /** Called after each successful heartbeat (tests, metrics). */
   onReport?: (record: ServiceRecord) => void
 }
 
 /**
- * cinder's Service.report_state on a timer: report_count + 1 every
- * report_interval. A database error is logged (once per outage, with a line
- * when it recovers) and the next interval simply tries again.
+ * cinder's Service.report_state: report_count + 1 every report_interval, on a
+ * timer of the service it is attached to (so it stops when the service
+ * stops). A database error is logged (once per outage, plus a line when it
+ * recovers) and the next interval simply tries again.
  */
 export class HeartbeatReporter {
   readonly #o: HeartbeatReporterOptions
   readonly #log: Logger
   #id: number | undefined
-  #loop: Loop | undefined
   #disconnected = false
 
   constructor(options: HeartbeatReporterOptions) {
-    if (!(options.reportInterval > 0)) {
+    if (!(options.reportInterval > 0) || !Number.isFinite(options.reportInterval)) {
       throw new TypeError(`reportInterval must be > 0 seconds, got ${options.reportInterval}`)
     }
     this.#o = options
@@ -46,19 +44,16 @@ export class HeartbeatReporter {
     return this.#id
   }
 
-  /** Starts the timer; idempotent. */
-  start(): void {
-    if (this.#loop) return
-    this.#loop = startLoop(() => this.reportOnce().then(() => {}), this.#o.reportInterval * 1000, {
-      initialDelayMs: (this.#o.initialDelay ?? 0) * 1000,
+  /**
+   * Heartbeats every report_interval on `service`'s timers, the first after
+   * `initialDelay` seconds (default 0: at once, so a fresh service shows up).
+   * Returns the function that cancels it.
+   */
+  attach(service: Pick<Service, 'addTimer'>, initialDelay = 0): () => void {
+    return service.addTimer(this.#o.reportInterval * 1000, () => this.reportOnce(), {
+      initialDelayMs: initialDelay * 1000,
+      name: 'report_state',
     })
-  }
-
-  /** Stops the timer and waits for an in-flight heartbeat. */
-  async stop(): Promise<void> {
-    const loop = this.#loop
-    this.#loop = undefined
-    await loop?.stop()
   }
 
   /** One report_state; resolves the updated record, or undefined when nothing was written. */

@@ -1,6 +1,6 @@
 import { formatError } from '@forklift/errors'
-import { type Logger, silentLogger } from '@forklift/log'
-import { type Loop, startLoop } from './_loop.js'
+import type { Logger } from '@forklift/log'
+import { Service } from '@forklift/supervisor/service'
 import { loadDriverFactory, type VolumeDriver } from './driver.js'
 import { RegistryError } from './errors.js'
 import { HeartbeatReporter } from './heartbeat.js'
@@ -49,21 +49,17 @@ export interface VolumeServiceOptions {
  * skips the backend). A driver whose doSetup/checkForSetupError fails keeps the
  * service running but not working: no heartbeats, so it shows down.
  */
-export class VolumeService {
+export class VolumeService extends Service {
   readonly options: VolumeServiceOptions
-  readonly #log: Logger
   #registry: Registry | undefined
   #driver: VolumeDriver | undefined
   #initialized = false
-  #heartbeat: HeartbeatReporter | undefined
-  #periodic: Loop | undefined
+  #cancelTimers: Array<() => void> = []
   #record: ServiceRecord | undefined
-  #stopped: Promise<void> | undefined
-  #resolveStopped: (() => void) | undefined
 
-  constructor(options: VolumeServiceOptions, logger: Logger = silentLogger()) {
+  constructor(options: VolumeServiceOptions, logger?: Logger) {
+    super(logger ? { logger } : {})
     this.options = options
-    this.#log = logger
   }
 
   /** The registry record, once started. */
@@ -77,7 +73,7 @@ export class VolumeService {
   }
 
   /** Registers, loads the driver, initialises it, starts heartbeats and periodic tasks. */
-  async start(): Promise<void> {
+  override async start(): Promise<void> {
     const o = this.options
     const binary = o.binary ?? VOLUME_BINARY
     const identity = { host: o.host, binary, topic: o.topic ?? binary, cluster: o.cluster ?? null }
@@ -86,18 +82,15 @@ export class VolumeService {
     effectiveServiceDownTime(
       reportInterval,
       o.serviceDownTime ?? DEFAULT_SERVICE_DOWN_TIME,
-      this.#log,
+      this.logger,
     )
-    this.#stopped = new Promise((r) => {
-      this.#resolveStopped = r
-    })
-    this.#log.info(
+    this.logger.info(
       { topic: identity.topic, host: o.host, cluster: identity.cluster },
       `Starting ${identity.topic} node`,
     )
 
     const factory = await loadDriverFactory(o.volumeDriver, o.baseDir)
-    this.#registry ??= openRegistry(o.connection, { logger: this.#log })
+    this.#registry ??= openRegistry(o.connection, { logger: this.logger })
     this.#record = await this.#registry.register(identity)
     try {
       this.#driver = await factory({
@@ -105,7 +98,7 @@ export class VolumeService {
         host: o.host,
         cluster: identity.cluster,
         config: o.config ?? {},
-        logger: this.#log,
+        logger: this.logger,
       })
     } catch (cause) {
       throw new RegistryError('E_DRIVER_START', `volume driver for ${o.host} failed to start`, {
@@ -113,64 +106,62 @@ export class VolumeService {
       })
     }
 
-    this.#log.info({ driver: o.volumeDriver }, `Starting volume driver ${o.volumeDriver}`)
+    this.logger.info({ driver: o.volumeDriver }, `Starting volume driver ${o.volumeDriver}`)
     try {
       await this.#driver.doSetup?.()
       await this.#driver.checkForSetupError?.()
       this.#initialized = true
     } catch (err) {
       // cinder keeps the service running; it just never heartbeats, so it reads as down.
-      this.#log.error({ err: formatError(err) }, 'Failed to initialize driver.')
+      this.logger.error({ err: formatError(err) }, 'Failed to initialize driver.')
     }
 
-    this.#heartbeat = new HeartbeatReporter({
+    const heartbeat = new HeartbeatReporter({
       registry: this.#registry,
       service: identity,
       reportInterval,
       isWorking: () => this.#initialized,
-      logger: this.#log,
+      logger: this.logger,
       onReport: (rec) => {
         this.#record = rec
       },
     })
-    this.#heartbeat.start()
+    this.#cancelTimers.push(heartbeat.attach(this))
     if (periodicInterval > 0) {
-      this.#periodic = startLoop(() => this.#runPeriodicTasks(), periodicInterval * 1000, {
-        initialDelayMs: 0,
-      })
+      this.#cancelTimers.push(
+        this.addTimer(periodicInterval * 1000, () => this.#runPeriodicTasks(), {
+          initialDelayMs: 0,
+          name: 'periodic_tasks',
+        }),
+      )
     }
   }
 
-  /** Stops timers, the driver and this process's database connections. */
-  async stop(_graceful = true): Promise<void> {
-    await Promise.all([this.#heartbeat?.stop(), this.#periodic?.stop()])
-    this.#heartbeat = undefined
-    this.#periodic = undefined
+  /** Stops heartbeats and periodic tasks, the driver, then this process's database connections. */
+  override async stop(graceful = false): Promise<void> {
+    for (const cancel of this.#cancelTimers.splice(0)) cancel()
     try {
       await this.#driver?.stop?.()
     } catch (err) {
-      this.#log.warn({ err: formatError(err) }, 'volume driver failed to stop')
+      this.logger.warn({ err: formatError(err) }, 'volume driver failed to stop')
     }
     this.#driver = undefined
     this.#initialized = false
-    await this.#registry?.close()
+    const registry = this.#registry
     this.#registry = undefined
-    this.#resolveStopped?.()
-  }
-
-  /** Resolves once stopped. */
-  async wait(): Promise<void> {
-    await this.#stopped
+    await registry?.close()
+    await super.stop(graceful)
   }
 
   /** Ready for another `start()` (oslo's reset after a SIGHUP restart). */
-  reset(): void {
+  override reset(): void | Promise<void> {
     this.#record = undefined
+    return super.reset()
   }
 
   async #runPeriodicTasks(): Promise<void> {
     if (!this.#initialized) {
-      this.#log.warn(
+      this.logger.warn(
         `Update driver status failed: (config name ${this.options.backend}) is uninitialized.`,
       )
       return
@@ -178,7 +169,7 @@ export class VolumeService {
     try {
       await this.#driver?.periodicTasks?.()
     } catch (err) {
-      this.#log.error({ err: formatError(err) }, 'Error during periodic tasks')
+      this.logger.error({ err: formatError(err) }, 'Error during periodic tasks')
     }
   }
 }

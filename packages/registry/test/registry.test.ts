@@ -122,7 +122,8 @@ describe.each(backends)('registry on $name', (backend) => {
       )
       expect(new Set(reports.map((m) => m.id)).size).toBe(4)
       expect(reports.every((m) => m.reportCount === 1)).toBe(true)
-      await Promise.all(children.map((c) => (c.send('exit'), once(c, 'exit'))))
+      for (const c of children) c.send('exit')
+      await Promise.all(children.map((c) => once(c, 'exit')))
       const r = open(url)
       expect((await r.listServices()).map((s) => s.host)).toEqual([
         'host0@a',

@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+import { manageMain } from '../dist/manage.js'
+manageMain()
