@@ -1,0 +1,87 @@
+// The entry of a ProcessLauncher worker process. It says hello, receives what
+// to run, and runs it under an in-process ServiceLauncher (so SIGTERM,
+// SIGINT and SIGHUP mean here what they mean in a single-process service),
+// reporting to the parent when its service started, failed to start, or got
+// a signal. It exits soon after the parent dies, even a SIGKILLed one.
+import { createLogger, silentLogger } from '@forklift/log'
+import { serializeError } from './_launcher-common.js'
+import { ServiceLauncher } from './launcher.js'
+import type { InitMessage, WorkerMessage } from './launcher-process.js'
+import { exitWhenParentDies } from './watchdog.js'
+
+const inFlight = new Set<Promise<void>>()
+
+function tell(msg: WorkerMessage): Promise<void> {
+  if (!process.connected || !process.send) return Promise.resolve()
+  const p = new Promise<void>((resolve) => {
+    try {
+      process.send!(msg, undefined, {}, () => resolve())
+    } catch {
+      resolve()
+    }
+  })
+  inFlight.add(p)
+  p.then(() => inFlight.delete(p))
+  return p
+}
+
+/** Exits once the messages already sent are on their way (bounded: the parent may be gone). */
+async function exit(code: number): Promise<never> {
+  await Promise.race([Promise.all(inFlight), new Promise((r) => setTimeout(r, 500))])
+  process.exit(code)
+}
+
+let launcher: ServiceLauncher | undefined
+
+exitWhenParentDies({
+  graceMs: Number(process.env.FORKLIFT_LAUNCHER_ORPHAN_GRACE_MS) || 1000,
+  exitCode: 1,
+  onParentDeath: async () => {
+    // A dead parent cannot hear us: nothing to report, just stop.
+    launcher?.removeAllListeners('ready')
+    await launcher?.stop()
+  },
+})
+
+process.once('message', (msg: InitMessage) => {
+  if (msg?.type !== 'init') {
+    console.error(`forklift launcher worker: expected an init message, got ${JSON.stringify(msg)}`)
+    process.exit(2)
+  }
+  const bindings = { service: msg.spec.name, worker: msg.workerIndex }
+  const logger = msg.log
+    ? createLogger({ ...msg.log, bindings: { ...msg.log.bindings, ...bindings } })
+    : silentLogger()
+  launcher = new ServiceLauncher({
+    logger,
+    gracefulShutdownTimeout: msg.gracefulShutdownTimeout,
+    ...(msg.restartMethod ? { restartMethod: msg.restartMethod } : {}),
+    // The parent decided this SIGHUP means restart; the terminal check was its job.
+    daemon: true,
+    notify: false,
+  })
+  launcher.on('ready', () => void tell({ type: 'started' }))
+  launcher.on('signal', (signal: NodeJS.Signals) => void tell({ type: 'signal', signal }))
+  const handle = launcher.launchService(
+    msg.spec.options === undefined
+      ? { module: msg.spec.url, export: msg.spec.export, name: msg.spec.name }
+      : {
+          module: msg.spec.url,
+          export: msg.spec.export,
+          name: msg.spec.name,
+          options: msg.spec.options,
+        },
+    1,
+    {
+      workerIndex: msg.workerIndex,
+      respawns: msg.respawns,
+      inWorker: true,
+    },
+  )
+  handle.started.then((result) => {
+    if (!result.ok) void tell({ type: 'start-failed', error: serializeError(result.error) })
+  })
+  launcher.wait().then(exit)
+})
+
+void tell({ type: 'hello' })

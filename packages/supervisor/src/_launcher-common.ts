@@ -1,0 +1,420 @@
+// What both launchers and the worker-process entry share: service specs and
+// how to load them, daemon detection, error transport over IPC, and the base
+// class that owns signal handling, systemd notification and the exit code.
+
+import { EventEmitter } from 'node:events'
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { isAbsolute, join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { isForkliftError } from '@forklift/errors'
+import { type Logger, silentLogger } from '@forklift/log'
+import { deferred } from './_deferred.js'
+import { SupervisorError } from './errors.js'
+import { notifyReady, notifyReloading, notifyStopping } from './notify.js'
+import { isServiceBase, type ServiceBase } from './service.js'
+
+/** How SIGHUP restarts services (oslo.service's `restart_method`). */
+export type RestartMethod = 'reload' | 'mutate'
+/** Every restart method. */
+export const RESTART_METHODS = ['reload', 'mutate'] as const
+
+/** A JSON value: what can cross to a worker process. */
+export type JsonValue =
+  | string
+  | number
+  | boolean
+  | null
+  | JsonValue[]
+  | { [key: string]: JsonValue | undefined }
+
+/**
+ * A service described by where to find it, since a live object cannot be
+ * handed to another Node process: the worker imports `module`, takes its
+ * `export` — a factory `(options, context) => ServiceBase | Promise<ServiceBase>`
+ * or a class constructed as `new Export(options, context)` — and runs what it
+ * returns.
+ */
+export interface ServiceSpec {
+  /** An absolute path, a `file:` URL, or a package specifier resolved from `resolveFrom`. */
+  module: string
+  /** The export's name; default `default`. */
+  export?: string
+  /** Handed to the factory in every worker, the same for a respawned one. */
+  options?: JsonValue
+  /** For the logs; default `<module file>#<export>`. */
+  name?: string
+  /** Where a package specifier is resolved from: a file path or URL; default the current directory. */
+  resolveFrom?: string
+}
+
+/** What a service factory gets besides its options. */
+export interface ServiceContext {
+  /** The spec's name. */
+  name: string
+  /** Which worker slot this is, 0 … workers-1 (stays the same when respawned). */
+  workerIndex: number
+  /** How many times this slot was started before (0 the first time). */
+  respawns: number
+  /** True inside a ProcessLauncher worker process. */
+  inWorker: boolean
+  logger: Logger
+}
+
+/** A factory named by a ServiceSpec. */
+export type ServiceFactory = (
+  options: JsonValue | undefined,
+  context: ServiceContext,
+) => ServiceBase | Promise<ServiceBase>
+
+/** A spec with its module resolved to a `file:` URL and its defaults filled in. */
+export interface ResolvedServiceSpec {
+  url: string
+  export: string
+  options?: JsonValue
+  name: string
+}
+
+/** True for a ServiceSpec (rather than a live service). */
+export function isServiceSpec(value: unknown): value is ServiceSpec {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { module?: unknown }).module === 'string' &&
+    !isServiceBase(value)
+  )
+}
+
+/** Resolves a spec's module in this process; SupervisorError E_SUPERVISOR_SERVICE_LOAD if it cannot be found. */
+export function resolveServiceSpec(spec: ServiceSpec): ResolvedServiceSpec {
+  const exportName = spec.export ?? 'default'
+  let url: string
+  try {
+    if (spec.module.startsWith('file:')) url = new URL(spec.module).href
+    else if (isAbsolute(spec.module)) url = pathToFileURL(spec.module).href
+    else if (spec.module.startsWith('.')) {
+      throw new Error('relative module paths are ambiguous in a worker: pass an absolute path')
+    } else {
+      const from = spec.resolveFrom ?? join(process.cwd(), 'noop.js')
+      url = pathToFileURL(createRequire(from).resolve(spec.module)).href
+    }
+  } catch (err) {
+    throw new SupervisorError(
+      'E_SUPERVISOR_SERVICE_LOAD',
+      `cannot resolve service module ${spec.module}: ${(err as Error).message}`,
+      { cause: err },
+    )
+  }
+  const file = url.slice(url.lastIndexOf('/') + 1)
+  const name = spec.name ?? `${file}#${exportName}`
+  return spec.options === undefined
+    ? { url, export: exportName, name }
+    : { url, export: exportName, options: spec.options, name }
+}
+
+/** Imports a resolved spec and builds its service. */
+export async function loadService(
+  spec: ResolvedServiceSpec,
+  context: ServiceContext,
+): Promise<ServiceBase> {
+  let mod: Record<string, unknown>
+  try {
+    mod = (await import(spec.url)) as Record<string, unknown>
+  } catch (err) {
+    throw new SupervisorError(
+      'E_SUPERVISOR_SERVICE_LOAD',
+      `cannot load service module ${spec.url}: ${(err as Error).message}`,
+      { cause: err },
+    )
+  }
+  const factory = mod[spec.export]
+  if (typeof factory !== 'function') {
+    throw new SupervisorError(
+      'E_SUPERVISOR_SERVICE_LOAD',
+      `service module ${spec.url} has no function export ${spec.export}`,
+    )
+  }
+  const service = isClass(factory)
+    ? new (factory as new (o: unknown, c: ServiceContext) => unknown)(spec.options, context)
+    : await (factory as ServiceFactory)(spec.options, context)
+  if (!isServiceBase(service)) {
+    throw new SupervisorError(
+      'E_SUPERVISOR_SERVICE_LOAD',
+      `${spec.name} did not return a service (an object with start, stop, wait and reset)`,
+    )
+  }
+  return service
+}
+
+function isClass(fn: unknown): boolean {
+  return typeof fn === 'function' && /^class[\s{]/.test(Function.prototype.toString.call(fn))
+}
+
+/** An error as it crosses the IPC channel. */
+export interface SerializedError {
+  name: string
+  message: string
+  code?: string
+  stack?: string
+}
+
+/** Flattens an error for IPC. */
+export function serializeError(err: unknown): SerializedError {
+  if (!(err instanceof Error)) return { name: 'Error', message: String(err) }
+  const code = (err as { code?: unknown }).code
+  const out: SerializedError = { name: err.name, message: err.message }
+  if (typeof code === 'string') out.code = code
+  if (err.stack) out.stack = err.stack
+  return out
+}
+
+/** Rebuilds an error sent over IPC (its class is lost; name, message, code and stack are kept). */
+export function deserializeError(data: SerializedError): Error {
+  const err = new Error(data.message)
+  err.name = data.name
+  if (data.code) (err as { code?: string }).code = data.code
+  if (data.stack) err.stack = data.stack
+  return err
+}
+
+/**
+ * True when this process has no controlling terminal, or is not in its
+ * terminal's foreground process group — oslo.service's `is_daemon()`: there,
+ * SIGHUP is an operator's "reload"; in a terminal it is a hang-up. Reads
+ * /proc/self/stat (tty_nr, tpgid, pgrp); without /proc, falls back on
+ * whether stdout is a TTY.
+ */
+export function isDaemon(): boolean {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8')
+    // Fields after "pid (comm)": state ppid pgrp session tty_nr tpgid ...
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const pgrp = Number(f[2])
+    const ttyNr = Number(f[4])
+    const tpgid = Number(f[5])
+    return ttyNr === 0 || tpgid !== pgrp
+  } catch {
+    return !process.stdout.isTTY
+  }
+}
+
+/** The result of one service's first start. */
+export type StartResult = { ok: true } | { ok: false; error: Error }
+
+/** Where a launched service stands. */
+export type LaunchedServiceState = 'starting' | 'running' | 'failed' | 'stopped'
+
+/** The handle `launchService()` returns. */
+export interface LaunchedService {
+  readonly name: string
+  readonly workers: number
+  /** Where it stands now. */
+  readonly state: LaunchedServiceState
+  /**
+   * Settles once, when the first start of every worker is known; never
+   * rejects. `{ ok: false }` means it failed to start (and, in a
+   * ProcessLauncher, is not respawned).
+   */
+  readonly started: Promise<StartResult>
+  /** Pids of its live worker processes (this process's pid in a ServiceLauncher). */
+  pids(): number[]
+}
+
+/** Options both launchers take. */
+export interface LauncherOptions {
+  logger?: Logger
+  /** Seconds a graceful stop may take before what is left is killed (exit status 1); 0 = wait forever. Default 60. */
+  gracefulShutdownTimeout?: number
+  /** What SIGHUP does when running as a daemon; default `reload`. */
+  restartMethod?: RestartMethod
+  /** With restart_method `reload`: re-reads the configuration before services restart. */
+  reloadConfig?: () => void | Promise<void>
+  /** With restart_method `mutate`: applies the mutable configuration; services are reset, not restarted. */
+  mutateConfig?: () => void | Promise<void>
+  /** Install SIGTERM / SIGINT / SIGHUP handlers (removed when `wait()` settles); default true. */
+  handleSignals?: boolean
+  /** Call `process.exit(code)` when done; default false (`wait()` resolves the code). */
+  exit?: boolean
+  /** Override the daemon check used on SIGHUP (see `isDaemon()`). */
+  daemon?: boolean | (() => boolean)
+  /** Send READY=1 / RELOADING=1 / STOPPING=1 when NOTIFY_SOCKET is set; default true. */
+  notify?: boolean
+  /** Where NOTIFY_SOCKET is read; default `process.env`. */
+  env?: NodeJS.ProcessEnv
+}
+
+/** What a launcher is doing. */
+export type LauncherState = 'running' | 'reloading' | 'stopping' | 'done'
+
+/** Events both launchers emit (all informational; nothing needs to listen). */
+export interface LauncherEvents {
+  /** Every launched service is started (again, after a reload). */
+  ready: []
+  /** A handled signal arrived. */
+  signal: [signal: NodeJS.Signals]
+  /** A stop began. */
+  stopping: []
+  /** `wait()` settled with this exit status. */
+  done: [code: number]
+}
+
+/**
+ * Signal handling, notification and the exit status, shared by both
+ * launchers. Subclasses implement the three reactions.
+ */
+export abstract class LauncherBase extends EventEmitter {
+  protected readonly logger: Logger
+  protected readonly gracefulShutdownMs: number
+  protected readonly restartMethod: RestartMethod
+  protected readonly reloadConfig: (() => void | Promise<void>) | undefined
+  protected readonly mutateConfig: (() => void | Promise<void>) | undefined
+  #options: LauncherOptions
+  #result = deferred<number>()
+  #undoSignals: (() => void) | undefined
+  /** Holds the event loop open until done, as oslo's blocking wait() holds the process. */
+  #keepAlive: NodeJS.Timeout | undefined = setInterval(() => {}, 1 << 30)
+  #state: LauncherState = 'running'
+  /** True once `wait()` was called: the caller has launched everything it will. */
+  protected waiting = false
+
+  constructor(options: LauncherOptions = {}) {
+    super()
+    this.#options = options
+    this.logger = options.logger ?? silentLogger()
+    const timeout = options.gracefulShutdownTimeout ?? 60
+    if (!(timeout >= 0) || !Number.isFinite(timeout)) {
+      throw new SupervisorError(
+        'E_SUPERVISOR_OPTION',
+        `graceful_shutdown_timeout must be a number of seconds >= 0, got ${String(timeout)}`,
+      )
+    }
+    this.gracefulShutdownMs = timeout * 1000
+    const method = options.restartMethod ?? 'reload'
+    if (!RESTART_METHODS.includes(method)) {
+      throw new SupervisorError(
+        'E_SUPERVISOR_OPTION',
+        `restart_method must be reload or mutate, got ${String(method)}`,
+      )
+    }
+    this.restartMethod = method
+    this.reloadConfig = options.reloadConfig
+    this.mutateConfig = options.mutateConfig
+    if (options.handleSignals ?? true) this.#undoSignals = this.#installSignalHandlers()
+  }
+
+  /** running, reloading, stopping or done. */
+  get state(): LauncherState {
+    return this.#state
+  }
+
+  protected set state(state: LauncherState) {
+    if (this.#state !== 'done') this.#state = state
+  }
+
+  /** True once a stop began (or the launcher is done). */
+  get stopping(): boolean {
+    return this.#state === 'stopping' || this.#state === 'done'
+  }
+
+  /** Resolves with the exit status once every service has stopped. */
+  wait(): Promise<number> {
+    if (!this.waiting) {
+      this.waiting = true
+      this.onWait()
+    }
+    return this.#result.promise
+  }
+
+  /** Called once, by the first `wait()`. */
+  protected onWait(): void {}
+
+  /** Graceful stop (as SIGTERM); resolves with the exit status. */
+  abstract stop(): Promise<number>
+  /** SIGHUP as a daemon: restart per restart_method. */
+  abstract restart(): Promise<void>
+  /** SIGINT: exit at once, status 1. */
+  protected abstract abort(): void
+
+  /** Settles `wait()` (once), removes the signal handlers, exits if asked to. */
+  protected finish(code: number): void {
+    if (this.#state === 'done') return
+    this.#state = 'done'
+    this.#undoSignals?.()
+    this.#undoSignals = undefined
+    clearInterval(this.#keepAlive)
+    this.#keepAlive = undefined
+    this.emit('done', code)
+    this.#result.resolve(code)
+    if (this.#options.exit) process.exit(code)
+  }
+
+  protected isDaemon(): boolean {
+    const d = this.#options.daemon
+    if (typeof d === 'boolean') return d
+    return d ? d() : isDaemon()
+  }
+
+  protected notify(kind: 'ready' | 'reloading' | 'stopping'): void {
+    if (this.#options.notify === false) return
+    const opts = { logger: this.logger, ...(this.#options.env ? { env: this.#options.env } : {}) }
+    if (kind === 'ready') void notifyReady(opts)
+    else if (kind === 'reloading') void notifyReloading(opts)
+    else void notifyStopping(opts)
+  }
+
+  #installSignalHandlers(): () => void {
+    const handlers: [NodeJS.Signals, () => void][] = [
+      ['SIGTERM', () => this.#onSignal('SIGTERM')],
+      ['SIGINT', () => this.#onSignal('SIGINT')],
+      ['SIGHUP', () => this.#onSignal('SIGHUP')],
+    ]
+    for (const [sig, fn] of handlers) process.on(sig, fn)
+    return () => {
+      for (const [sig, fn] of handlers) process.removeListener(sig, fn)
+    }
+  }
+
+  #onSignal(signal: NodeJS.Signals): void {
+    this.emit('signal', signal)
+    if (signal === 'SIGINT') {
+      this.logger.info('Caught SIGINT signal, instantaneous exiting')
+      this.abort()
+      this.finish(1)
+      return
+    }
+    if (this.stopping) {
+      this.logger.info({ signal }, `Caught ${signal} while stopping; already stopping`)
+      return
+    }
+    if (signal === 'SIGHUP' && this.isDaemon()) {
+      this.logger.info({ signal }, 'Caught SIGHUP, restarting')
+      this.restart().catch((err) =>
+        this.logger.error({ err }, `restart failed: ${formatMessage(err)}`),
+      )
+      return
+    }
+    this.logger.info(
+      { signal },
+      signal === 'SIGHUP'
+        ? 'Caught SIGHUP with a controlling terminal (a hang-up), stopping'
+        : 'Caught SIGTERM, stopping',
+    )
+    void this.stop()
+  }
+}
+
+/** A one-line message for any thrown value. */
+export function formatMessage(err: unknown): string {
+  if (isForkliftError(err)) return err.message
+  return err instanceof Error ? err.message : String(err)
+}
+
+/** Resolves 'timeout' after `ms`; with `ms` 0 (= forever) never resolves — and costs nothing while waiting. */
+export function timeoutPromise(ms: number): { promise: Promise<'timeout'>; clear: () => void } {
+  if (ms <= 0) return { promise: new Promise(() => {}), clear: () => {} }
+  let timer: NodeJS.Timeout | undefined
+  const promise = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms)
+  })
+  return { promise, clear: () => clearTimeout(timer) }
+}

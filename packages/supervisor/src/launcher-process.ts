@@ -1,0 +1,621 @@
+/**
+ * oslo.service's ProcessLauncher for Node: every service runs in N worker
+ * processes (a fork of the worker entry, which imports the service's module),
+ * dead workers are respawned at a limited rate, and the launcher owns the
+ * parent's signals. Where oslo falls short, this one: acts on signals at
+ * once, kills what is left when graceful_shutdown_timeout runs out (status 1)
+ * and never spins with a timeout of 0, never respawns once stopping began,
+ * and sends READY=1 only after every worker's service has started.
+ */
+
+import { type ChildProcess, fork } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { CreateLoggerOptions } from '@forklift/log'
+import { type Deferred, deferred } from './_deferred.js'
+import {
+  deserializeError,
+  formatMessage,
+  type LaunchedService,
+  type LaunchedServiceState,
+  LauncherBase,
+  type LauncherOptions,
+  type ResolvedServiceSpec,
+  resolveServiceSpec,
+  type SerializedError,
+  type ServiceSpec,
+  type StartResult,
+  timeoutPromise,
+} from './_launcher-common.js'
+import { SupervisorError } from './errors.js'
+import { envWithoutNotifySocket } from './notify.js'
+import { FORKING_TOO_FAST_MESSAGE, ForkRateLimiter } from './rate-limit.js'
+
+/** Options of a ProcessLauncher. */
+export interface ProcessLauncherOptions extends LauncherOptions {
+  /**
+   * How each worker logs (a `createLogger` options object, bindings gain
+   * `service` and `worker`), or false for silence. Default: the launcher
+   * logger's `server` name and level, to standard error.
+   */
+  workerLog?: CreateLoggerOptions | false
+  /** Environment of the workers; default `process.env`. NOTIFY_SOCKET is always removed. */
+  workerEnv?: NodeJS.ProcessEnv
+  /** Node options of the workers; default `process.execArgv`. */
+  execArgv?: string[]
+  /** How long an orphaned worker may spend stopping once its parent died; default 1000 ms. */
+  orphanGraceMs?: number
+}
+
+/** Per-service options of `ProcessLauncher#launchService`. */
+export interface ProcessLaunchOptions {
+  /**
+   * Respawn (rate-limited) a worker whose service failed its first start,
+   * instead of giving up on the service; default false.
+   */
+  respawnOnStartFailure?: boolean
+}
+
+/** What `spawn`, `worker-started` and `worker-exit` events carry. */
+export interface WorkerEvent {
+  pid: number
+  service: string
+  workerIndex: number
+  code?: number | null
+  signal?: NodeJS.Signals | null
+}
+
+/** How long a worker that died of a SIGTERM we did not send waits to be respawned: the group may be stopping. */
+const FOREIGN_SIGTERM_RESPAWN_DELAY_MS = 200
+
+const WORKER_ENTRY = fileURLToPath(new URL('./_launcher-child.js', import.meta.url))
+
+interface Worker {
+  pid: number
+  proc: ChildProcess
+  wrap: Wrap
+  slot: number
+  respawns: number
+  started: boolean
+  /** The reload epoch in which it last reported started. */
+  readyEpoch: number
+  startError?: Error
+  /** We asked it to stop (SIGTERM/SIGINT). */
+  stopRequested: boolean
+  /** It is being replaced by a reload: respawn at once. */
+  replacing: boolean
+  /** It reported receiving this signal. */
+  sawSignal?: NodeJS.Signals
+  killed: boolean
+  killTimer?: NodeJS.Timeout
+}
+
+interface Wrap {
+  spec: ResolvedServiceSpec
+  workers: number
+  limiter: ForkRateLimiter
+  state: LaunchedServiceState
+  started: Deferred<StartResult>
+  settled: boolean
+  respawnOnStartFailure: boolean
+  slots: (Worker | undefined)[]
+  everStarted: boolean[]
+  respawns: number[]
+  pending: number[]
+  timer?: NodeJS.Timeout
+}
+
+/** Runs services in worker processes (oslo.service's ProcessLauncher). */
+export class ProcessLauncher extends LauncherBase {
+  #options: ProcessLauncherOptions
+  #wraps: Wrap[] = []
+  #workers = new Map<number, Worker>()
+  #timers = new Set<NodeJS.Timeout>()
+  #noWorkers: Deferred<void> | undefined
+  #stopping: Promise<number> | undefined
+  #epoch = 0
+  #readySentEpoch = -1
+  #unclean = false
+
+  constructor(options: ProcessLauncherOptions = {}) {
+    super(options)
+    this.#options = options
+  }
+
+  /**
+   * Forks `workers` processes for the service described by `spec` and keeps
+   * them alive. Its module is resolved here (SupervisorError
+   * E_SUPERVISOR_SERVICE_LOAD at once when it cannot be); everything else
+   * — a failing import, factory or start — is reported through the handle's
+   * `started`, and such a service is not respawned (see
+   * `respawnOnStartFailure`). A respawned worker gets the same options.
+   */
+  launchService(
+    spec: ServiceSpec,
+    workers = 1,
+    options: ProcessLaunchOptions = {},
+  ): LaunchedService {
+    if (!Number.isInteger(workers) || workers < 1) {
+      throw new SupervisorError(
+        'E_SUPERVISOR_WORKERS',
+        `number of workers must be a positive integer, got ${String(workers)}`,
+      )
+    }
+    if (this.stopping) {
+      throw new SupervisorError(
+        'E_SUPERVISOR_STATE',
+        'launchService called after the launcher began stopping',
+      )
+    }
+    const resolved = resolveServiceSpec(spec)
+    const wrap: Wrap = {
+      spec: resolved,
+      workers,
+      limiter: new ForkRateLimiter({ workers }),
+      state: 'starting',
+      started: deferred<StartResult>(),
+      settled: false,
+      respawnOnStartFailure: options.respawnOnStartFailure ?? false,
+      slots: new Array(workers).fill(undefined),
+      everStarted: new Array(workers).fill(false),
+      respawns: new Array(workers).fill(0),
+      pending: [],
+    }
+    this.#wraps.push(wrap)
+    this.logger.info({ service: resolved.name, workers }, `Starting ${workers} workers`)
+    for (let slot = 0; slot < workers; slot++) wrap.pending.push(slot)
+    this.#drain(wrap)
+    const workersOf = () => wrap.slots.filter((w): w is Worker => w !== undefined)
+    return {
+      name: resolved.name,
+      workers,
+      get state() {
+        return wrap.state
+      },
+      started: wrap.started.promise,
+      pids: () => workersOf().map((w) => w.pid),
+    }
+  }
+
+  /** Pids of every live worker. */
+  pids(): number[] {
+    return [...this.#workers.keys()]
+  }
+
+  protected override onWait(): void {
+    this.#checkAllFailed()
+  }
+
+  /** Forks what is pending for `wrap`, as fast as its rate limiter allows. */
+  #drain(wrap: Wrap): void {
+    if (wrap.timer) return
+    while (wrap.pending.length > 0) {
+      if (this.stopping || wrap.state === 'failed' || wrap.state === 'stopped') {
+        wrap.pending = []
+        return
+      }
+      const delay = wrap.limiter.delayMs()
+      if (delay > 0) {
+        this.logger.info({ service: wrap.spec.name, delayMs: delay }, FORKING_TOO_FAST_MESSAGE)
+        wrap.timer = setTimeout(() => {
+          wrap.timer = undefined
+          this.#drain(wrap)
+        }, delay)
+        return
+      }
+      const slot = wrap.pending.shift()!
+      if (wrap.slots[slot]) continue
+      wrap.limiter.record()
+      this.#fork(wrap, slot)
+    }
+  }
+
+  #fork(wrap: Wrap, slot: number): void {
+    const proc = fork(WORKER_ENTRY, [], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: {
+        ...envWithoutNotifySocket(this.#options.workerEnv ?? process.env),
+        FORKLIFT_LAUNCHER_ORPHAN_GRACE_MS: String(this.#options.orphanGraceMs ?? 1000),
+      },
+      execArgv: this.#options.execArgv ?? process.execArgv,
+      serialization: 'json',
+    })
+    const respawns = wrap.respawns[slot]!
+    wrap.respawns[slot] = respawns + 1
+    if (proc.pid === undefined) {
+      // Spawning itself failed (e.g. EAGAIN); 'error' follows. Treat as an exit.
+      proc.once('error', (err) => {
+        this.logger.error(
+          { err, service: wrap.spec.name },
+          `Could not fork a worker: ${err.message}`,
+        )
+        this.#afterExit(wrap, slot, undefined, 1, null)
+      })
+      return
+    }
+    const worker: Worker = {
+      pid: proc.pid,
+      proc,
+      wrap,
+      slot,
+      respawns,
+      started: false,
+      readyEpoch: -1,
+      stopRequested: false,
+      replacing: false,
+      killed: false,
+    }
+    this.#workers.set(worker.pid, worker)
+    wrap.slots[slot] = worker
+    this.logger.info(
+      { child: worker.pid, service: wrap.spec.name, worker: slot },
+      `Started child ${worker.pid}`,
+    )
+    this.emit('spawn', {
+      pid: worker.pid,
+      service: wrap.spec.name,
+      workerIndex: slot,
+    } satisfies WorkerEvent)
+    proc.on('message', (msg) => this.#onMessage(worker, msg as WorkerMessage))
+    proc.on('error', (err) =>
+      this.logger.warn({ err, child: worker.pid }, `worker ${worker.pid}: ${err.message}`),
+    )
+    proc.once('exit', (code, signal) => this.#onExit(worker, code, signal))
+  }
+
+  #onMessage(worker: Worker, msg: WorkerMessage): void {
+    const { wrap } = worker
+    switch (msg?.type) {
+      case 'hello': {
+        if (worker.stopRequested || this.stopping) return
+        const log = this.#workerLog()
+        send(worker.proc, {
+          type: 'init',
+          spec: wrap.spec,
+          workerIndex: worker.slot,
+          respawns: worker.respawns,
+          gracefulShutdownTimeout: this.gracefulShutdownMs / 1000,
+          restartMethod: this.restartMethod,
+          log,
+        } satisfies InitMessage)
+        return
+      }
+      case 'started': {
+        worker.started = true
+        worker.readyEpoch = this.#epoch
+        wrap.everStarted[worker.slot] = true
+        this.emit('worker-started', {
+          pid: worker.pid,
+          service: wrap.spec.name,
+          workerIndex: worker.slot,
+        } satisfies WorkerEvent)
+        if (wrap.state === 'starting' && wrap.everStarted.every(Boolean)) {
+          wrap.state = 'running'
+          this.#settle(wrap, { ok: true })
+        }
+        this.#checkReady()
+        return
+      }
+      case 'start-failed': {
+        const error = deserializeError(msg.error)
+        worker.startError = error
+        this.logger.error(
+          { child: worker.pid, service: wrap.spec.name, err: error },
+          `Service ${wrap.spec.name} failed to start in child ${worker.pid}: ${error.message}`,
+        )
+        return
+      }
+      case 'signal':
+        worker.sawSignal = msg.signal
+        return
+    }
+  }
+
+  #onExit(worker: Worker, code: number | null, signal: NodeJS.Signals | null): void {
+    const { wrap, slot } = worker
+    this.#workers.delete(worker.pid)
+    clearTimeout(worker.killTimer)
+    if (wrap.slots[slot] === worker) wrap.slots[slot] = undefined
+    this.logger.info(
+      { child: worker.pid, service: wrap.spec.name, worker: slot, code, signal },
+      signal
+        ? `Child ${worker.pid} killed by signal ${signal}`
+        : `Child ${worker.pid} exited with status ${code}`,
+    )
+    this.emit('worker-exit', {
+      pid: worker.pid,
+      service: wrap.spec.name,
+      workerIndex: slot,
+      code,
+      signal,
+    } satisfies WorkerEvent)
+    this.#afterExit(wrap, slot, worker, code, signal)
+  }
+
+  #afterExit(
+    wrap: Wrap,
+    slot: number,
+    worker: Worker | undefined,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+  ): void {
+    if (this.stopping) {
+      // Stopping: a worker that had to be killed, or that says it did not stop cleanly, makes the exit status 1.
+      if (worker?.killed || signal === 'SIGKILL' || (code !== null && code !== 0))
+        this.#unclean = true
+      if (this.#workers.size === 0) this.#noWorkers?.resolve()
+      return
+    }
+    if (wrap.state === 'failed' || wrap.state === 'stopped') return
+    if (!wrap.everStarted[slot] && !wrap.respawnOnStartFailure) {
+      this.#abandon(
+        wrap,
+        worker?.startError ??
+          new SupervisorError(
+            'E_SUPERVISOR_SERVICE_START',
+            `worker ${worker?.pid ?? '(not forked)'} of ${wrap.spec.name} exited (${signal ?? `status ${code}`}) before its service started`,
+          ),
+      )
+      return
+    }
+    if (worker && worker.sawSignal === 'SIGTERM' && !worker.stopRequested) {
+      // Someone else sent SIGTERM — perhaps to the whole process group, and
+      // ours is on its way: give it a moment before respawning.
+      const timer = setTimeout(() => {
+        this.#timers.delete(timer)
+        this.#queue(wrap, slot)
+      }, FOREIGN_SIGTERM_RESPAWN_DELAY_MS)
+      this.#timers.add(timer)
+      return
+    }
+    this.#queue(wrap, slot)
+  }
+
+  #queue(wrap: Wrap, slot: number): void {
+    if (this.stopping || wrap.state === 'failed' || wrap.state === 'stopped') return
+    if (!wrap.pending.includes(slot)) wrap.pending.push(slot)
+    this.#drain(wrap)
+  }
+
+  #settle(wrap: Wrap, result: StartResult): void {
+    if (wrap.settled) return
+    wrap.settled = true
+    wrap.started.resolve(result)
+  }
+
+  /** A service that failed its first start: stop its other workers, never respawn it. */
+  #abandon(wrap: Wrap, error: Error): void {
+    wrap.state = 'failed'
+    wrap.pending = []
+    clearTimeout(wrap.timer)
+    wrap.timer = undefined
+    this.logger.error(
+      { service: wrap.spec.name, err: error },
+      `Service ${wrap.spec.name} failed to start, not respawning it: ${error.message}`,
+    )
+    this.#settle(wrap, { ok: false, error })
+    for (const w of wrap.slots) {
+      if (!w) continue
+      w.stopRequested = true
+      kill(w, 'SIGTERM')
+    }
+    this.#checkAllFailed()
+    this.#checkReady()
+  }
+
+  #checkAllFailed(): void {
+    if (!this.waiting || this.stopping || this.#wraps.length === 0) return
+    if (!this.#wraps.every((w) => w.state === 'failed')) return
+    this.logger.error('No service started successfully, stopping')
+    this.#unclean = true
+    void this.stop()
+  }
+
+  #checkReady(): void {
+    if (this.state !== 'running' && this.state !== 'reloading') return
+    if (this.#readySentEpoch === this.#epoch) return
+    if (this.#wraps.some((w) => w.state === 'starting')) return
+    const running = this.#wraps.filter((w) => w.state === 'running')
+    if (running.length === 0) return
+    for (const w of running) {
+      for (const worker of w.slots) {
+        if (!worker?.started || worker.readyEpoch < this.#epoch) return
+      }
+    }
+    this.#readySentEpoch = this.#epoch
+    this.state = 'running'
+    this.logger.info(
+      { services: running.map((w) => w.spec.name), children: this.pids() },
+      'All services started',
+    )
+    this.emit('ready')
+    this.notify('ready')
+  }
+
+  #workerLog(): CreateLoggerOptions | false {
+    const opt = this.#options.workerLog
+    if (opt !== undefined) return opt
+    const level = this.logger.level
+    if (level === 'silent') return false
+    const server = (this.logger.bindings() as { server?: unknown }).server
+    return {
+      name: typeof server === 'string' ? server : 'launcher',
+      level: level as CreateLoggerOptions['level'],
+    }
+  }
+
+  /**
+   * Graceful stop (what SIGTERM does): SIGTERM to every worker, wait up to
+   * graceful_shutdown_timeout (0 = forever), then SIGKILL what is left.
+   * Resolves (and `wait()` resolves) 0, or 1 when a worker had to be killed
+   * or did not stop cleanly, or no service ever started.
+   */
+  stop(): Promise<number> {
+    this.#stopping ??= this.#stop()
+    return this.#stopping
+  }
+
+  async #stop(): Promise<number> {
+    this.state = 'stopping'
+    this.emit('stopping')
+    this.notify('stopping')
+    this.#clearTimers()
+    for (const wrap of this.#wraps) {
+      if (wrap.state !== 'failed') wrap.state = 'stopped'
+      this.#settle(wrap, {
+        ok: false,
+        error: new SupervisorError(
+          'E_SUPERVISOR_STATE',
+          `${wrap.spec.name} was stopped before it started`,
+        ),
+      })
+    }
+    for (const w of this.#workers.values()) {
+      w.stopRequested = true
+      kill(w, 'SIGTERM')
+    }
+    if (this.#workers.size > 0) {
+      this.logger.info(
+        { children: this.pids() },
+        `Waiting on ${this.#workers.size} children to exit`,
+      )
+      const timeout = timeoutPromise(this.gracefulShutdownMs)
+      const outcome = await Promise.race([this.#allExited(), timeout.promise])
+      timeout.clear()
+      if (outcome === 'timeout') {
+        const pids = this.pids()
+        this.logger.error(
+          { children: pids, gracefulShutdownTimeout: this.gracefulShutdownMs / 1000 },
+          `Graceful shutdown timeout exceeded (${this.gracefulShutdownMs / 1000} s), killing ${pids.length} children: ${pids.join(' ')}`,
+        )
+        this.#unclean = true
+        for (const w of this.#workers.values()) {
+          w.killed = true
+          kill(w, 'SIGKILL')
+        }
+        await this.#allExited()
+      }
+    }
+    const code = this.#unclean ? 1 : 0
+    this.finish(code)
+    return code
+  }
+
+  #allExited(): Promise<void> {
+    if (this.#workers.size === 0) return Promise.resolve()
+    this.#noWorkers ??= deferred<void>()
+    return this.#noWorkers.promise
+  }
+
+  #clearTimers(): void {
+    for (const t of this.#timers) clearTimeout(t)
+    this.#timers.clear()
+    for (const wrap of this.#wraps) {
+      clearTimeout(wrap.timer)
+      wrap.timer = undefined
+      wrap.pending = []
+    }
+  }
+
+  /**
+   * Restarts the workers (what SIGHUP does as a daemon), RELOADING=1 first
+   * and READY=1 once every worker reported started again. `reload`:
+   * `reloadConfig()`, then each worker gets SIGTERM and is replaced by a fresh
+   * one as soon as it exits (SIGKILL after graceful_shutdown_timeout).
+   * `mutate`: `mutateConfig()`, then SIGHUP to each worker, which `reset()`s
+   * its service in place.
+   */
+  async restart(): Promise<void> {
+    if (this.stopping) return
+    if (this.state === 'reloading') {
+      this.logger.info('restart already in progress')
+      return
+    }
+    this.state = 'reloading'
+    this.#epoch++
+    this.notify('reloading')
+    try {
+      if (this.restartMethod === 'reload') await this.reloadConfig?.()
+      else await this.mutateConfig?.()
+    } catch (err) {
+      this.logger.error(
+        { err },
+        `reloading the configuration failed, children keep running unchanged: ${formatMessage(err)}`,
+      )
+      this.state = 'running'
+      this.#readySentEpoch = this.#epoch
+      this.emit('ready')
+      this.notify('ready')
+      return
+    }
+    if (this.stopping) return
+    this.logger.info({ restartMethod: this.restartMethod }, 'Restarting children')
+    for (const wrap of this.#wraps) {
+      if (wrap.state !== 'running') continue
+      // A deliberate restart of every worker is not a crash loop.
+      wrap.limiter.reset()
+      for (const w of wrap.slots) {
+        if (!w) continue
+        if (this.restartMethod === 'mutate') {
+          kill(w, 'SIGHUP')
+          continue
+        }
+        w.replacing = true
+        w.stopRequested = true
+        kill(w, 'SIGTERM')
+        if (this.gracefulShutdownMs > 0) {
+          w.killTimer = setTimeout(() => {
+            this.logger.error(
+              { child: w.pid },
+              `Child ${w.pid} did not stop within graceful_shutdown_timeout, killing it`,
+            )
+            w.killed = true
+            kill(w, 'SIGKILL')
+          }, this.gracefulShutdownMs)
+        }
+      }
+    }
+    this.#checkReady()
+  }
+
+  protected abort(): void {
+    this.#clearTimers()
+    for (const w of this.#workers.values()) {
+      w.stopRequested = true
+      kill(w, 'SIGINT')
+    }
+  }
+}
+
+function kill(worker: Worker, signal: NodeJS.Signals): void {
+  try {
+    process.kill(worker.pid, signal)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err
+  }
+}
+
+function send(proc: ChildProcess, msg: InitMessage): void {
+  if (!proc.connected) return
+  proc.send(msg, (err: Error | null) => {
+    // The worker died before reading it; its exit is handled elsewhere.
+    void err
+  })
+}
+
+/** Parent → worker: what to run. */
+export interface InitMessage {
+  type: 'init'
+  spec: ResolvedServiceSpec
+  workerIndex: number
+  respawns: number
+  gracefulShutdownTimeout: number
+  restartMethod: LauncherOptions['restartMethod']
+  log: CreateLoggerOptions | false
+}
+
+/** Worker → parent. */
+export type WorkerMessage =
+  | { type: 'hello' }
+  | { type: 'started' }
+  | { type: 'start-failed'; error: SerializedError }
+  | { type: 'signal'; signal: NodeJS.Signals }

@@ -1,0 +1,349 @@
+/**
+ * oslo.service's launchers for Node: `ServiceLauncher` runs services in this
+ * process, `ProcessLauncher` (./launcher-process) runs each in N worker
+ * processes, and `launch()` picks one. Both own the process's signals:
+ * SIGTERM stops gracefully within graceful_shutdown_timeout, SIGINT exits at
+ * once, SIGHUP restarts when running as a daemon and stops otherwise.
+ */
+import { type Deferred, deferred } from './_deferred.js'
+import {
+  formatMessage,
+  type LaunchedService,
+  type LaunchedServiceState,
+  LauncherBase,
+  type LauncherOptions,
+  loadService,
+  RESTART_METHODS,
+  type ResolvedServiceSpec,
+  type RestartMethod,
+  resolveServiceSpec,
+  type ServiceContext,
+  type ServiceSpec,
+  type StartResult,
+  timeoutPromise,
+} from './_launcher-common.js'
+import { SupervisorError } from './errors.js'
+import { ProcessLauncher, type ProcessLauncherOptions } from './launcher-process.js'
+import { isServiceBase, type ServiceBase } from './service.js'
+
+export {
+  isDaemon,
+  isServiceSpec,
+  type JsonValue,
+  type LaunchedService,
+  type LaunchedServiceState,
+  type LauncherEvents,
+  type LauncherOptions,
+  type LauncherState,
+  RESTART_METHODS,
+  type RestartMethod,
+  type ServiceContext,
+  type ServiceFactory,
+  type ServiceSpec,
+  type StartResult,
+} from './_launcher-common.js'
+export {
+  ProcessLauncher,
+  type ProcessLauncherOptions,
+  type ProcessLaunchOptions,
+  type WorkerEvent,
+} from './launcher-process.js'
+export { isServiceBase, Service, type ServiceBase } from './service.js'
+
+interface Entry {
+  name: string
+  spec: ResolvedServiceSpec | undefined
+  service: ServiceBase | undefined
+  context: Omit<ServiceContext, 'logger'>
+  state: LaunchedServiceState
+  started: Deferred<StartResult>
+  settled: boolean
+  /** The start in progress (first start or restart), resolving true when it succeeded. */
+  starting: Promise<boolean> | undefined
+}
+
+/**
+ * Runs services in this process (oslo.service's ServiceLauncher). A service
+ * whose start fails stops the launcher with status 1.
+ */
+export class ServiceLauncher extends LauncherBase {
+  #entries: Entry[] = []
+  #stopping: Promise<number> | undefined
+  #readySent = false
+  #failed = false
+
+  /**
+   * Starts `service` (a live service, or a spec imported here) in this
+   * process. `workers` must be 1: SupervisorError E_SUPERVISOR_WORKERS
+   * otherwise. `context` sets what a spec's factory is told (worker slot…).
+   */
+  launchService(
+    service: ServiceBase | ServiceSpec,
+    workers = 1,
+    context: Partial<Omit<ServiceContext, 'logger' | 'name'>> = {},
+  ): LaunchedService {
+    if (workers !== 1) {
+      throw new SupervisorError(
+        'E_SUPERVISOR_WORKERS',
+        `ServiceLauncher asked to start ${workers} workers: it runs services in this process; use ProcessLauncher (or launch()) for worker processes`,
+      )
+    }
+    if (this.stopping) {
+      throw new SupervisorError(
+        'E_SUPERVISOR_STATE',
+        'launchService called after the launcher began stopping',
+      )
+    }
+    const spec = isServiceBase(service) ? undefined : resolveServiceSpec(service)
+    const name = spec?.name ?? service.constructor?.name ?? 'service'
+    const entry: Entry = {
+      name,
+      spec,
+      service: isServiceBase(service) ? service : undefined,
+      context: {
+        name,
+        workerIndex: context.workerIndex ?? 0,
+        respawns: context.respawns ?? 0,
+        inWorker: context.inWorker ?? false,
+      },
+      state: 'starting',
+      started: deferred<StartResult>(),
+      settled: false,
+      starting: undefined,
+    }
+    this.#entries.push(entry)
+    this.#readySent = false
+    entry.starting = this.#start(entry)
+    return {
+      name,
+      workers: 1,
+      get state() {
+        return entry.state
+      },
+      started: entry.started.promise,
+      pids: () => (entry.state === 'running' ? [process.pid] : []),
+    }
+  }
+
+  async #start(entry: Entry): Promise<boolean> {
+    try {
+      if (!entry.service) {
+        entry.service = await loadService(entry.spec!, {
+          ...entry.context,
+          logger: this.logger.child({ service: entry.name }),
+        })
+      }
+      if (this.stopping) return false
+      await entry.service.start()
+      entry.state = 'running'
+      this.#settle(entry, { ok: true })
+      this.#checkReady()
+      return true
+    } catch (err) {
+      const error =
+        err instanceof Error
+          ? err
+          : new SupervisorError('E_SUPERVISOR_SERVICE_START', formatMessage(err))
+      entry.state = 'failed'
+      this.#settle(entry, { ok: false, error })
+      if (this.stopping) return false
+      this.logger.error(
+        { err, service: entry.name },
+        `Error starting service ${entry.name}: ${formatMessage(err)}`,
+      )
+      this.#failed = true
+      void this.stop()
+      return false
+    }
+  }
+
+  #settle(entry: Entry, result: StartResult): void {
+    if (entry.settled) return
+    entry.settled = true
+    entry.started.resolve(result)
+  }
+
+  #checkReady(): void {
+    if (this.state !== 'running' || this.#readySent) return
+    if (!this.#entries.every((e) => e.state === 'running')) return
+    this.#readySent = true
+    this.emit('ready')
+    this.notify('ready')
+  }
+
+  /** Graceful stop of every service within graceful_shutdown_timeout; resolves the exit status. */
+  stop(): Promise<number> {
+    this.#stopping ??= (async () => {
+      this.state = 'stopping'
+      this.emit('stopping')
+      this.notify('stopping')
+      const clean = await this.#stopServices()
+      const code = clean && !this.#failed ? 0 : 1
+      this.finish(code)
+      return code
+    })()
+    return this.#stopping
+  }
+
+  /** Stops (gracefully) and waits for every service; false when the timeout ran out or a stop threw. */
+  async #stopServices(): Promise<boolean> {
+    let errors = 0
+    const pending = new Set(this.#entries.filter((e) => e.state !== 'failed'))
+    const all = Promise.all(
+      [...pending].map(async (e) => {
+        try {
+          await e.starting
+          if (e.service && e.state === 'running') {
+            await e.service.stop(true)
+            await e.service.wait()
+            e.state = 'stopped'
+          }
+        } catch (err) {
+          errors++
+          this.logger.error(
+            { err, service: e.name },
+            `Error stopping service ${e.name}: ${formatMessage(err)}`,
+          )
+        } finally {
+          pending.delete(e)
+        }
+      }),
+    )
+    const timeout = timeoutPromise(this.gracefulShutdownMs)
+    const outcome = await Promise.race([all.then(() => 'stopped' as const), timeout.promise])
+    timeout.clear()
+    if (outcome === 'timeout') {
+      const names = [...pending].map((e) => e.name)
+      this.logger.error(
+        { services: names, gracefulShutdownTimeout: this.gracefulShutdownMs / 1000 },
+        `Graceful shutdown timeout exceeded (${this.gracefulShutdownMs / 1000} s), exiting with ${names.length} service(s) still running: ${names.join(', ')}`,
+      )
+      return false
+    }
+    return errors === 0
+  }
+
+  /**
+   * Restarts per restart_method (what SIGHUP does as a daemon): `reload`
+   * re-reads the config (`reloadConfig`), stops every service, `reset()`s
+   * and starts it again; `mutate` calls `mutateConfig` and `reset()`s the
+   * running services. RELOADING=1 before, READY=1 after.
+   */
+  async restart(): Promise<void> {
+    if (this.stopping) return
+    if (this.state === 'reloading') {
+      this.logger.info('restart already in progress')
+      return
+    }
+    this.state = 'reloading'
+    this.#readySent = false
+    this.notify('reloading')
+    try {
+      if (this.restartMethod === 'reload') await this.reloadConfig?.()
+      else await this.mutateConfig?.()
+    } catch (err) {
+      this.logger.error(
+        { err },
+        `reloading the configuration failed, services keep running unchanged: ${formatMessage(err)}`,
+      )
+      this.state = 'running'
+      this.#checkReady()
+      return
+    }
+    if (this.stopping) return
+    if (this.restartMethod === 'reload') {
+      if (!(await this.#stopServices())) {
+        this.#failed = true
+        void this.stop()
+        return
+      }
+      if (this.stopping) return
+      for (const e of this.#entries) {
+        if (e.state === 'failed' || !e.service) continue
+        await e.service.reset()
+        e.state = 'starting'
+        e.starting = this.#start(e)
+      }
+      if (!(await Promise.all(this.#entries.map((e) => e.starting))).every(Boolean)) return
+    } else {
+      for (const e of this.#entries) if (e.state === 'running') await e.service!.reset()
+    }
+    if (this.stopping) return
+    this.state = 'running'
+    this.#checkReady()
+  }
+
+  protected abort(): void {
+    for (const e of this.#entries) {
+      try {
+        void Promise.resolve(e.service?.stop(false)).catch(() => {})
+      } catch {}
+    }
+  }
+}
+
+/**
+ * Launches `service` with `workers` processes (oslo.service's `launch`): 1 (or
+ * unset) runs it in this process with a ServiceLauncher; more need a spec and
+ * get a ProcessLauncher. SupervisorError E_SUPERVISOR_WORKERS for a bad count,
+ * or a live service object with workers > 1 (a live object cannot be forked).
+ */
+export function launch(
+  service: ServiceBase | ServiceSpec,
+  workers?: number,
+  options: ProcessLauncherOptions = {},
+): ServiceLauncher | ProcessLauncher {
+  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) {
+    throw new SupervisorError(
+      'E_SUPERVISOR_WORKERS',
+      `number of workers must be a positive integer, got ${String(workers)}`,
+    )
+  }
+  if (workers === undefined || workers === 1) {
+    const launcher = new ServiceLauncher(options)
+    launcher.launchService(service)
+    return launcher
+  }
+  if (isServiceBase(service)) {
+    throw new SupervisorError(
+      'E_SUPERVISOR_WORKERS',
+      `cannot run a live service object in ${workers} worker processes: describe it as { module, export, options }`,
+    )
+  }
+  const launcher = new ProcessLauncher(options)
+  launcher.launchService(service, workers)
+  return launcher
+}
+
+/**
+ * Launcher options from a config section: `graceful_shutdown_timeout`
+ * (seconds, 0 = forever) and `restart_method` (reload|mutate).
+ * SupervisorError E_SUPERVISOR_OPTION names the key.
+ */
+export function launcherOptionsFromConf(
+  conf: Record<string, string | undefined>,
+): Pick<LauncherOptions, 'gracefulShutdownTimeout' | 'restartMethod'> {
+  const out: Pick<LauncherOptions, 'gracefulShutdownTimeout' | 'restartMethod'> = {}
+  const timeout = conf.graceful_shutdown_timeout?.trim()
+  if (timeout) {
+    const n = Number(timeout)
+    if (!/^\d+(\.\d+)?$/.test(timeout) || !Number.isFinite(n)) {
+      throw new SupervisorError(
+        'E_SUPERVISOR_OPTION',
+        `graceful_shutdown_timeout must be a number of seconds >= 0, got ${JSON.stringify(conf.graceful_shutdown_timeout)}`,
+      )
+    }
+    out.gracefulShutdownTimeout = n
+  }
+  const method = conf.restart_method?.trim()
+  if (method) {
+    if (!(RESTART_METHODS as readonly string[]).includes(method)) {
+      throw new SupervisorError(
+        'E_SUPERVISOR_OPTION',
+        `restart_method must be reload or mutate, got ${JSON.stringify(conf.restart_method)}`,
+      )
+    }
+    out.restartMethod = method as RestartMethod
+  }
+  return out
+}
