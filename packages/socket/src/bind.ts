@@ -1,5 +1,6 @@
 import { lookup } from 'node:dns/promises'
-import { createServer, isIP, type Server } from 'node:net'
+import * as net from 'node:net'
+import { type AddressInfo, createServer, isIP, type Server } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { formatError } from '@forklift/errors'
 import { type Logger, silentLogger } from '@forklift/log'
@@ -77,15 +78,17 @@ function listenOnce(
   })
 }
 
-/**
- * Swift's get_socket: binds `host:port` with `backlog` and returns the listening
- * server. While the address is in use (EADDRINUSE) it retries every 100 ms
- * until `bindTimeoutSec` has passed, then throws E_SOCKET_BIND_TIMEOUT; any
- * other failure (EACCES, EADDRNOTAVAIL, ...) throws E_SOCKET_BIND at once.
- * TLS is not applied here: see tlsContextOptions.
- */
-export async function bindSocket(options: BindSocketOptions): Promise<Server> {
-  const { logger = silentLogger(), signal, server: given, ...rest } = options
+interface RetryContext {
+  opts: BindOptions
+  address: string
+  logger: Logger
+  signal: AbortSignal | undefined
+}
+
+async function prepare(
+  options: Partial<BindOptions> & { port: number; logger?: Logger; signal?: AbortSignal },
+): Promise<RetryContext & { shown: string }> {
+  const { logger = silentLogger(), signal, ...rest } = options
   const opts = normalizeBindOptions(rest)
   signal?.throwIfAborted()
   const { address } = await resolveBindAddress(opts.host)
@@ -93,37 +96,40 @@ export async function bindSocket(options: BindSocketOptions): Promise<Server> {
     address === opts.host
       ? formatAddress(address, opts.port)
       : `${formatAddress(address, opts.port)} (bind_ip ${opts.host})`
+  return { opts, address, logger, signal, shown }
+}
+
+/**
+ * Swift's retry loop: `attempt` until it succeeds; EADDRINUSE is retried every
+ * 100 ms until bind_timeout has passed, anything else fails at once.
+ */
+async function retryWhileInUse<T>(
+  ctx: RetryContext & { shown: string },
+  attempt: () => Promise<T | NodeJS.ErrnoException>,
+): Promise<T> {
+  const { opts, logger, signal, shown } = ctx
   const deadline = performance.now() + opts.bindTimeoutSec * 1000
   let warned = false
   for (;;) {
     signal?.throwIfAborted()
-    // A net.Server whose listen() failed is not reused: a fresh one per attempt
-    // keeps no half-set state, except for a caller's server, which must be used.
-    const server = given ?? createServer(connectionServerOptions(opts))
-    const err = await listenOnce(server, address, opts)
-    if (!err) {
-      logger.debug(
-        { address, port: (server.address() as { port: number }).port, backlog: opts.backlog },
-        'socket bound',
-      )
-      return server
-    }
-    if (err.code !== 'EADDRINUSE') {
-      throw new SocketError('E_SOCKET_BIND', `Could not bind to ${shown}: ${formatError(err)}`, {
-        cause: err,
+    const res = await attempt()
+    if (!(res instanceof Error)) return res
+    if (res.code !== 'EADDRINUSE') {
+      throw new SocketError('E_SOCKET_BIND', `Could not bind to ${shown}: ${formatError(res)}`, {
+        cause: res,
       })
     }
     if (performance.now() >= deadline) {
       throw new SocketError(
         'E_SOCKET_BIND_TIMEOUT',
         `Could not bind to ${shown} after trying for ${opts.bindTimeoutSec} seconds: address already in use`,
-        { cause: err },
+        { cause: res },
       )
     }
     if (!warned) {
       warned = true
       logger.warn(
-        { address, port: opts.port, bindTimeoutSec: opts.bindTimeoutSec },
+        { address: ctx.address, port: opts.port, bindTimeoutSec: opts.bindTimeoutSec },
         `${shown} is in use; retrying for up to ${opts.bindTimeoutSec} seconds`,
       )
     }
@@ -132,5 +138,94 @@ export async function bindSocket(options: BindSocketOptions): Promise<Server> {
       undefined,
       signal ? { signal } : {},
     ).catch(() => signal?.throwIfAborted())
+  }
+}
+
+/**
+ * Swift's get_socket: binds `host:port` with `backlog` and returns the listening
+ * server. While the address is in use (EADDRINUSE) it retries every 100 ms
+ * until `bindTimeoutSec` has passed, then throws E_SOCKET_BIND_TIMEOUT; any
+ * other failure (EACCES, EADDRNOTAVAIL, ...) throws E_SOCKET_BIND at once.
+ * TLS is not applied here: see tlsContextOptions.
+ */
+export async function bindSocket(options: BindSocketOptions): Promise<Server> {
+  const { server: given, ...rest } = options
+  const ctx = await prepare(rest)
+  const server = await retryWhileInUse(ctx, async () => {
+    // A net.Server whose listen() failed is not reused: a fresh one per attempt
+    // keeps no half-set state, except for a caller's server, which must be used.
+    const server = given ?? createServer(connectionServerOptions(ctx.opts))
+    const err = await listenOnce(server, ctx.address, ctx.opts)
+    return err ?? server
+  })
+  ctx.logger.debug(
+    {
+      address: ctx.address,
+      port: (server.address() as AddressInfo).port,
+      backlog: ctx.opts.backlog,
+    },
+    'socket bound',
+  )
+  return server
+}
+
+/**
+ * A socket bound (not yet listening) in this process, for handing to worker
+ * processes: this process never accepts on it, so no connection is left
+ * waiting in a parent that does not serve.
+ */
+export interface HandoffSocket {
+  /** The descriptor to put in a child's stdio slot (`fork(m, a, { stdio: [..., 'ipc', fd] })`). */
+  readonly fd: number
+  /** The bound address; `port` is the real one when bound to port 0. */
+  readonly address: AddressInfo
+  /** The options it was bound with (workers need `backlog` and `keepIdleSec`). */
+  readonly options: BindOptions
+  /** Releases the socket in this process (workers keep their copies). Idempotent. */
+  close(): void
+}
+
+/**
+ * Like bindSocket, with the same retries and errors, but only binds: the
+ * socket starts listening when the first worker adopts the descriptor with
+ * `adoptListeningSocket(fd, { backlog, server })` (until then connections are
+ * refused). Keeps privileged ports possible when the parent binds as root and
+ * then drops privileges. Needs Node >= 24.19 (net.BoundSocket).
+ */
+export async function bindHandoffSocket(
+  options: Partial<BindOptions> & { port: number; logger?: Logger; signal?: AbortSignal },
+): Promise<HandoffSocket> {
+  const BoundSocket = (net as { BoundSocket?: typeof net.BoundSocket }).BoundSocket
+  if (typeof BoundSocket !== 'function') {
+    throw new SocketError(
+      'E_SOCKET_BIND',
+      `bindHandoffSocket needs net.BoundSocket (Node >= 24.19); this is Node ${process.version}`,
+    )
+  }
+  const ctx = await prepare(options)
+  const bound = await retryWhileInUse(ctx, async () => {
+    try {
+      return new BoundSocket({
+        host: ctx.address,
+        port: ctx.opts.port,
+        ...(ctx.opts.reusePort ? { reusePort: true } : {}),
+      })
+    } catch (err) {
+      return err as NodeJS.ErrnoException
+    }
+  })
+  const address = bound.address()
+  const fd = bound.fd()
+  let closed = false
+  ctx.logger.debug({ address: ctx.address, port: address.port, fd }, 'socket bound for hand-off')
+  return {
+    fd,
+    address,
+    options: { ...ctx.opts, port: address.port },
+    close() {
+      if (closed) return
+      closed = true
+      bound.close()
+    },
   }
 }

@@ -7,8 +7,10 @@ export {
 export {
   BIND_RETRY_INTERVAL_MS,
   type BindSocketOptions,
+  bindHandoffSocket,
   bindSocket,
   formatAddress,
+  type HandoffSocket,
   resolveBindAddress,
 } from './bind.js'
 export { applyConnectionOptions, connectionServerOptions } from './connection.js'

@@ -1,0 +1,110 @@
+import { spawn } from 'node:child_process'
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import {
+  adoptListeningSocket,
+  bindHandoffSocket,
+  bindSocket,
+  listenFdsFromEnv,
+} from '../src/index.js'
+import { FIXTURES, get, killOnFinish, waitForLine } from './_helpers.js'
+
+describe('listenFdsFromEnv', () => {
+  it('returns fds 3.. when LISTEN_PID is this process', () => {
+    expect(listenFdsFromEnv({ LISTEN_FDS: '2', LISTEN_PID: String(process.pid) })).toEqual([3, 4])
+    expect(listenFdsFromEnv({ LISTEN_FDS: '1', LISTEN_PID: '42' }, 42)).toEqual([3])
+  })
+
+  it('ignores variables meant for another process (inherited from a parent)', () => {
+    expect(listenFdsFromEnv({ LISTEN_FDS: '1', LISTEN_PID: String(process.pid + 1) })).toEqual([])
+  })
+
+  it('is empty without socket activation', () => {
+    expect(listenFdsFromEnv({})).toEqual([])
+    expect(listenFdsFromEnv({ LISTEN_FDS: '1' })).toEqual([])
+    expect(listenFdsFromEnv({ LISTEN_FDS: '0', LISTEN_PID: String(process.pid) })).toEqual([])
+  })
+
+  it('rejects malformed values', () => {
+    expect(() => listenFdsFromEnv({ LISTEN_FDS: 'x', LISTEN_PID: String(process.pid) })).toThrow(
+      expect.objectContaining({ code: 'E_SOCKET_FD' }),
+    )
+  })
+})
+
+/**
+ * Starts the adopt fixture as systemd would: the listening socket in fd 3,
+ * LISTEN_FDS=1 and LISTEN_PID set to the server's own pid (the shell execs
+ * node, so `$$` is that pid).
+ */
+function socketActivate(fd: number, extraEnv: Record<string, string> = {}) {
+  return killOnFinish(
+    spawn(
+      '/bin/sh',
+      [
+        '-c',
+        'LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" "$1"',
+        process.execPath,
+        `${FIXTURES}adopt-child.mjs`,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe', fd], env: { ...process.env, ...extraEnv } },
+    ),
+  )
+}
+
+describe('adoptListeningSocket', () => {
+  it('adopts a socket passed by systemd rules (LISTEN_FDS + LISTEN_PID, fd 3)', async () => {
+    // systemd hands over a socket that is already listening; so does bindSocket.
+    const server = await bindSocket({ host: '127.0.0.1', port: 0 })
+    const { port } = server.address() as { port: number }
+    // spawn() cannot put a net.Server in a stdio slot (it wants streams); its fd it can.
+    const child = socketActivate((server as unknown as { _handle: { fd: number } })._handle.fd)
+    // The child has its own copy now; ours must not accept (connections would hang here).
+    server.close()
+    const line = JSON.parse(await waitForLine(child, /^\{/)) as { pid: number; fds: number[] }
+    expect(line).toEqual({ pid: child.pid, fds: [3] })
+    expect(await get(`http://127.0.0.1:${port}/`)).toEqual({ status: 200, body: String(child.pid) })
+  })
+
+  it('adopts a bound hand-off socket in a socket-activated child', async () => {
+    const handoff = await bindHandoffSocket({ host: '127.0.0.1', port: 0 })
+    onTestFinished(() => handoff.close())
+    const child = socketActivate(handoff.fd)
+    await waitForLine(child, /^\{/)
+    expect(await get(`http://127.0.0.1:${handoff.address.port}/`)).toEqual({
+      status: 200,
+      body: String(child.pid),
+    })
+  })
+
+  it('does not take fds whose LISTEN_PID names another process', async () => {
+    const handoff = await bindHandoffSocket({ host: '127.0.0.1', port: 0 })
+    onTestFinished(() => handoff.close())
+    const child = killOnFinish(
+      spawn(process.execPath, [`${FIXTURES}adopt-child.mjs`], {
+        stdio: ['ignore', 'pipe', 'pipe', handoff.fd],
+        env: { ...process.env, LISTEN_FDS: '1', LISTEN_PID: String(process.pid) },
+      }),
+    )
+    const [code] = await new Promise<[number | null]>((r) => child.once('exit', (c) => r([c])))
+    expect(code).toBe(3)
+  })
+
+  it('refuses a descriptor that is not a socket, or not open', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fl-sock-adopt-'))
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true, maxRetries: 3 }))
+    const fd = openSync(join(dir, 'file'), 'w')
+    onTestFinished(() => closeSync(fd))
+    await expect(adoptListeningSocket(fd)).rejects.toMatchObject({
+      code: 'E_SOCKET_FD',
+      message: `fd ${fd} is not a socket`,
+    })
+    await expect(adoptListeningSocket(987654)).rejects.toMatchObject({
+      code: 'E_SOCKET_FD',
+      message: expect.stringMatching(/^fd 987654 is not open: .*EBADF/),
+    })
+    await expect(adoptListeningSocket(-1)).rejects.toThrow(TypeError)
+  })
+})
