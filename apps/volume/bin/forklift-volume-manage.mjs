@@ -1,3 +1,4 @@
 #!/usr/bin/env node
 import { manageMain } from '../dist/manage.js'
+
 manageMain()

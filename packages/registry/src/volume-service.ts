@@ -85,8 +85,8 @@ export class VolumeService extends Service {
       this.logger,
     )
     this.logger.info(
-      { topic: identity.topic, host: o.host, cluster: identity.cluster },
-      `Starting ${identity.topic} node`,
+      { topic: identity.topic, cluster: identity.cluster },
+      `Starting ${identity.topic} node ${o.host}`,
     )
 
     const factory = await loadDriverFactory(o.volumeDriver, o.baseDir)
