@@ -1,0 +1,146 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
+import type { RequestListener } from './types.js'
+
+/** Swift's defaults for `max_clients` and `client_timeout`. */
+export const DEFAULT_MAX_CLIENTS = 1024
+export const DEFAULT_CLIENT_TIMEOUT_SEC = 60
+
+/** A request listener that runs at most `maxClients` requests at once; see limitRequests. */
+export interface LimitedListener {
+  (req: IncomingMessage, res: ServerResponse): void
+  /** Requests inside the app now. */
+  readonly active: number
+  /** Requests waiting for a slot (their clients still connected). */
+  readonly queued: number
+}
+
+/**
+ * Runs at most `maxClients` requests of `listener` at once; later ones wait,
+ * first come first served, until a response closes. Nothing is refused:
+ * Swift's eventlet pool stops accepting when full and leaves connections in
+ * the kernel backlog, but Node cannot stop accepting on a listening socket
+ * short of closing it, so the wait happens here instead. A waiting request
+ * whose client goes away is dropped from the queue.
+ */
+export function limitRequests(listener: RequestListener, maxClients: number): LimitedListener {
+  if (!Number.isInteger(maxClients) || maxClients < 1) {
+    throw new TypeError(`maxClients must be an integer >= 1, got ${maxClients}`)
+  }
+  let active = 0
+  let queued = 0
+  const queue: { req: IncomingMessage; res: ServerResponse; gone: boolean }[] = []
+
+  const run = (req: IncomingMessage, res: ServerResponse) => {
+    active++
+    res.once('close', () => {
+      active--
+      drain()
+    })
+    listener(req, res)
+  }
+  const drain = () => {
+    while (active < maxClients && queue.length > 0) {
+      const next = queue.shift()!
+      if (next.gone) continue
+      queued--
+      run(next.req, next.res)
+    }
+  }
+  const limited = (req: IncomingMessage, res: ServerResponse) => {
+    if (active < maxClients) return run(req, res)
+    const entry = { req, res, gone: false }
+    queued++
+    queue.push(entry)
+    res.once('close', () => {
+      if (entry.gone || queue.indexOf(entry) < 0) return
+      entry.gone = true
+      queued--
+    })
+  }
+  Object.defineProperties(limited, {
+    active: { get: () => active },
+    queued: { get: () => queued },
+  })
+  return limited as LimitedListener
+}
+
+export interface ServerLimits {
+  /** Concurrent requests per server (`max_clients`, default 1024); more wait. */
+  maxClients?: number
+  /** Seconds a client may stay silent (`client_timeout`, default 60; 0 = never). */
+  clientTimeoutSec?: number
+}
+
+/** What applyServerLimits installed, with live counters for logs and tests. */
+export interface ServerLimitsState {
+  readonly maxClients: number
+  readonly clientTimeoutSec: number
+  readonly active: number
+  readonly queued: number
+}
+
+/**
+ * Applies `max_clients` and `client_timeout` to an http(s) server, after its
+ * request listener is attached (it wraps the `request` listeners present).
+ *
+ * `client_timeout` is eventlet's socket timeout: a connection is closed after
+ * that many seconds in which the client sends nothing while we wait for it
+ * (headers, a body being read, keep-alive idle) or does not read what we
+ * send. A slow app is not the client's fault: while a response is being
+ * produced and nothing is waiting to be flushed, the connection stays.
+ * Node's own `requestTimeout` (300 s for a whole request) is turned off, as
+ * eventlet has none: uploads may take long as long as bytes keep coming.
+ */
+export function applyServerLimits(server: Server, limits: ServerLimits = {}): ServerLimitsState {
+  const maxClients = limits.maxClients ?? DEFAULT_MAX_CLIENTS
+  const clientTimeoutSec = limits.clientTimeoutSec ?? DEFAULT_CLIENT_TIMEOUT_SEC
+  if (!Number.isFinite(clientTimeoutSec) || clientTimeoutSec < 0) {
+    throw new TypeError(`clientTimeoutSec must be a number >= 0, got ${clientTimeoutSec}`)
+  }
+  const listeners = server.listeners('request') as RequestListener[]
+  server.removeAllListeners('request')
+  const gated = limitRequests((req, res) => {
+    for (const l of listeners) l.call(server, req, res)
+  }, maxClients)
+
+  // The response each socket is working on, to tell a silent client from a busy app.
+  const current = new WeakMap<Socket, ServerResponse>()
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket
+    current.set(socket, res)
+    res.once('close', () => {
+      if (current.get(socket) === res) current.delete(socket)
+    })
+    gated(req, res)
+  })
+
+  server.requestTimeout = 0
+  const timeoutMs = Math.round(clientTimeoutSec * 1000)
+  if (timeoutMs > 0) {
+    if (server.headersTimeout < timeoutMs) server.headersTimeout = timeoutMs
+    // With a 'timeout' listener, Node leaves every idle socket to us (its keep-alive timeout too).
+    server.setTimeout(timeoutMs, (socket: Socket) => {
+      const res = current.get(socket)
+      const req = res?.req
+      const appBusy =
+        res !== undefined &&
+        req !== undefined &&
+        !res.writableEnded &&
+        socket.writableLength === 0 &&
+        (req.complete || req.readableFlowing !== true)
+      if (!appBusy) socket.destroy()
+    })
+  }
+
+  return {
+    maxClients,
+    clientTimeoutSec,
+    get active() {
+      return gated.active
+    },
+    get queued() {
+      return gated.queued
+    },
+  }
+}

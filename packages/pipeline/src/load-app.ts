@@ -1,0 +1,300 @@
+import { existsSync } from 'node:fs'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { createRequire } from 'node:module'
+import { dirname, isAbsolute, join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import {
+  type Config,
+  type ConfigWhere,
+  loadConfig,
+  loadPasteApp,
+  type PasteFilter,
+  type PasteNode,
+  type PasteUse,
+  pasteDefaults,
+} from '@forklift/config'
+import { formatError } from '@forklift/errors'
+import { type Logger, silentLogger } from '@forklift/log'
+import { PipelineError } from './errors.js'
+import type { AppLoader, Filter, RequestListener } from './types.js'
+import { urlmap } from './urlmap.js'
+
+/** The specifier of our own apps and filters: `use = forklift#healthcheck`. */
+export const BUILTIN_SPECIFIER = 'forklift'
+
+/** Python entry points with a Node equivalent, `<dist lower-case>#<entry>` → builtin export. */
+const EGG_ALIASES: Record<string, string> = {
+  'swift#healthcheck': 'healthcheck',
+}
+
+export interface LoadAppOptions {
+  /** The paste name to load: `[pipeline:NAME]`, `[app:NAME]`, `[composite:NAME]`... Default `main`. */
+  name?: string
+  /**
+   * Globals from the caller (Swift passes `log_name`): they fill in for
+   * `[DEFAULT]` in interpolation and override it in every factory's globalConf.
+   */
+  globalConf?: Record<string, string>
+  /** Default: silent. Gets a line per loaded object (debug) and unhandled app errors. */
+  logger?: Logger
+  /** An already loaded config of `configPath`, to skip reading it again. */
+  config?: Config
+}
+
+/**
+ * Builds the paste.deploy app `name` of a config file (or `.conf.d`
+ * directory) from Node modules into one request listener. The listener
+ * answers 500 (and logs) when the app throws or its promise rejects, instead
+ * of letting one request take the worker down.
+ */
+export async function loadApp(
+  configPath: string,
+  options: LoadAppOptions = {},
+): Promise<RequestListener> {
+  const globalConf = options.globalConf ?? {}
+  const logger = options.logger ?? silentLogger()
+  const config =
+    options.config ??
+    loadConfig(configPath, { defaults: { ...pasteDefaults(configPath), ...globalConf } })
+  const tree = loadPasteApp(config, options.name ?? 'main', globalConf)
+  return catchErrors(await buildApp(tree, { config, logger }), logger)
+}
+
+/** Builds an already resolved paste tree (see loadPasteApp) into a request listener. */
+export async function buildApp(
+  node: PasteNode,
+  options: { config: Config; logger?: Logger },
+): Promise<RequestListener> {
+  return new Builder(options.config, options.logger ?? silentLogger()).build(node)
+}
+
+class Builder {
+  readonly #config: Config
+  readonly #logger: Logger
+
+  constructor(config: Config, logger: Logger) {
+    this.#config = config
+    this.#logger = logger
+  }
+
+  async build(node: PasteNode): Promise<RequestListener> {
+    switch (node.type) {
+      case 'app': {
+        const factory = await this.#factory(node.use)
+        return this.#call(node.use, 'app', () => factory(node.globalConf, node.localConf))
+      }
+      case 'composite': {
+        const factory = await this.#factory(node.use)
+        const loader: AppLoader = {
+          getApp: (name, globalConf) =>
+            this.build(loadPasteApp(this.#config, name, globalConf ?? node.globalConf)),
+        }
+        return this.#call(node.use, 'app', () => factory(loader, node.globalConf, node.localConf))
+      }
+      case 'filter':
+        throw new PipelineError(
+          'E_PIPELINE_FACTORY',
+          node.where,
+          'a filter cannot be the app at the end of a pipeline',
+        )
+      case 'pipeline': {
+        // paste.deploy creates the app first, then the filters in order, then wraps from the last.
+        const app = await this.build(node.app)
+        const filters: [PasteFilter, Filter][] = []
+        for (const f of node.filters) filters.push([f, await this.#filter(f)])
+        let listener = app
+        for (const [f, wrap] of filters.reverse()) listener = this.#wrap(f, wrap, listener)
+        return listener
+      }
+      case 'filtered': {
+        const app = await this.build(node.app)
+        return this.#wrap(node.filter, await this.#filter(node.filter), app)
+      }
+      case 'urlmap': {
+        const routes = []
+        for (const r of node.routes) routes.push({ ...r, app: await this.build(r.app) })
+        const notFound = node.notFound ? await this.build(node.notFound) : undefined
+        return urlmap(routes, notFound)
+      }
+    }
+  }
+
+  async #filter(node: PasteFilter): Promise<Filter> {
+    const factory = await this.#factory(node.use)
+    return this.#call(node.use, 'filter', () => factory(node.globalConf, node.localConf))
+  }
+
+  #wrap(node: PasteFilter, wrap: Filter, app: RequestListener): RequestListener {
+    let wrapped: unknown
+    try {
+      wrapped = wrap(app)
+    } catch (err) {
+      throw new PipelineError(
+        'E_PIPELINE_FACTORY',
+        node.use.where,
+        `${node.use.raw}: the filter threw while wrapping the app: ${formatError(err)}`,
+        { cause: err },
+      )
+    }
+    if (typeof wrapped !== 'function') {
+      throw new PipelineError(
+        'E_PIPELINE_FACTORY',
+        node.use.where,
+        `${node.use.raw}: the filter returned ${describe(wrapped)} for the app, expected a request listener`,
+      )
+    }
+    return wrapped as RequestListener
+  }
+
+  // Calls a factory; its result must be a function (a listener, or a filter).
+  async #call<T>(use: PasteUse, kind: 'app' | 'filter', make: () => unknown): Promise<T> {
+    let made: unknown
+    try {
+      made = await make()
+    } catch (err) {
+      throw new PipelineError(
+        'E_PIPELINE_FACTORY',
+        use.where,
+        `${use.raw}: the ${kind} factory threw: ${formatError(err)}`,
+        { cause: err },
+      )
+    }
+    if (typeof made !== 'function') {
+      const expected = kind === 'app' ? 'a request listener' : 'a function (app) => listener'
+      throw new PipelineError(
+        'E_PIPELINE_FACTORY',
+        use.where,
+        `${use.raw}: the ${kind} factory returned ${describe(made)}, expected ${expected}`,
+      )
+    }
+    this.#logger.debug({ use: use.raw, section: use.where.section }, `pipeline: ${kind} loaded`)
+    return made as T
+  }
+
+  // biome-ignore lint/suspicious/noExplicitAny: factories of three shapes, checked when called
+  async #factory(use: PasteUse): Promise<(...args: any[]) => unknown> {
+    let exportName: string
+    let mod: Record<string, unknown>
+    if (use.scheme === 'egg') {
+      const alias = EGG_ALIASES[`${use.dist.toLowerCase()}#${use.entry}`]
+      if (alias === undefined) {
+        const known = Object.keys(EGG_ALIASES).map((k) => `egg:${k}`)
+        throw new PipelineError(
+          'E_PIPELINE_UNKNOWN_USE',
+          use.where,
+          `${use.raw} is a Python entry point with no Node equivalent (known: ${known.join(', ')}); name a Node module as <specifier>#<export>`,
+        )
+      }
+      exportName = alias
+      mod = await import('./_builtins.js')
+    } else {
+      exportName = use.exportName
+      mod = await importModule(use)
+    }
+    if (!Object.hasOwn(mod, exportName) || mod[exportName] === undefined) {
+      const names = Object.keys(mod).filter((k) => typeof mod[k] === 'function')
+      throw new PipelineError(
+        'E_PIPELINE_NO_EXPORT',
+        use.where,
+        `${use.raw}: the module has no export "${exportName}" (its functions: ${names.join(', ') || 'none'})`,
+      )
+    }
+    const factory = mod[exportName]
+    if (typeof factory !== 'function') {
+      throw new PipelineError(
+        'E_PIPELINE_NOT_A_FACTORY',
+        use.where,
+        `${use.raw}: the export "${exportName}" is ${describe(factory)}, not a factory function`,
+      )
+    }
+    // biome-ignore lint/suspicious/noExplicitAny: see above
+    return factory as (...args: any[]) => unknown
+  }
+}
+
+async function importModule(
+  use: Extract<PasteUse, { scheme: 'module' }>,
+): Promise<Record<string, unknown>> {
+  if (use.specifier === BUILTIN_SPECIFIER) return import('./_builtins.js')
+  const url = resolveModule(use.specifier, use.baseDir, use.where, use.raw)
+  try {
+    return (await import(url)) as Record<string, unknown>
+  } catch (err) {
+    throw new PipelineError(
+      'E_PIPELINE_MODULE_LOAD',
+      use.where,
+      `${use.raw}: loading the module failed: ${formatError(err)}`,
+      { cause: err },
+    )
+  }
+}
+
+/**
+ * A file path (`./x.mjs`, `../x.js`, `/abs/x.mjs`, `file:` URL) is taken
+ * relative to the config's directory. A package name is resolved from the
+ * config's directory, then from the main script's, then from this package
+ * (for packages installed beside forklift).
+ */
+function resolveModule(specifier: string, baseDir: string, where: ConfigWhere, raw: string) {
+  if (specifier.startsWith('file:')) return specifier
+  if (specifier.startsWith('./') || specifier.startsWith('../') || isAbsolute(specifier)) {
+    const file = resolve(baseDir, specifier)
+    if (!existsSync(file)) {
+      throw new PipelineError(
+        'E_PIPELINE_MODULE_NOT_FOUND',
+        where,
+        `${raw}: no such module file ${file}`,
+      )
+    }
+    return pathToFileURL(file).href
+  }
+  const bases = [baseDir]
+  if (process.argv[1]) bases.push(dirname(resolve(process.argv[1])))
+  for (const base of bases) {
+    try {
+      return pathToFileURL(createRequire(join(base, 'noop.js')).resolve(specifier)).href
+    } catch {
+      // next place
+    }
+  }
+  try {
+    return import.meta.resolve(specifier)
+  } catch {
+    throw new PipelineError(
+      'E_PIPELINE_MODULE_NOT_FOUND',
+      where,
+      `${raw}: cannot find package "${specifier}" from ${bases.join(' or ')}`,
+    )
+  }
+}
+
+/** Answers 500 for an app that throws or rejects, logs it, and keeps the worker serving. */
+function catchErrors(listener: RequestListener, logger: Logger): RequestListener {
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const fail = (err: unknown) => {
+      logger.error({ err, method: req.method, url: req.url }, 'unhandled error in the app')
+      if (!res.headersSent) {
+        const body = 'Internal Server Error\n'
+        res.writeHead(500, {
+          'content-type': 'text/plain',
+          'content-length': Buffer.byteLength(body),
+        })
+        res.end(req.method === 'HEAD' ? undefined : body)
+      } else if (!res.writableEnded) {
+        res.destroy()
+      }
+    }
+    try {
+      const result = listener(req, res)
+      if (result && typeof result.then === 'function') result.then(undefined, fail)
+    } catch (err) {
+      fail(err)
+    }
+  }
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null'
+  if (typeof v === 'object') return Array.isArray(v) ? 'an array' : 'an object'
+  return typeof v === 'undefined' ? 'undefined' : `a ${typeof v}`
+}
