@@ -1,0 +1,425 @@
+import { execFileSync } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { Agent } from 'node:http'
+import { connect, createServer } from 'node:net'
+import { availableParallelism } from 'node:os'
+import { join } from 'node:path'
+import { createNotifyReceiver } from '@forklift/supervisor/notify-testing'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import {
+  alive,
+  childPids,
+  freePort,
+  get,
+  runBin,
+  startBin,
+  tempDir,
+  waitFor,
+  writeConf,
+} from './helpers.js'
+
+const BIN = 'swift-object-server'
+
+/** The pid a hello response names (the sample app puts it in its body). */
+function pidOf(body: string): number {
+  const m = /pid[ =:]+(\d+)/i.exec(body)
+  if (!m) throw new Error(`no pid in ${JSON.stringify(body)}`)
+  return Number(m[1])
+}
+
+async function startReady(conf: string, env: NodeJS.ProcessEnv = {}, args: string[] = []) {
+  const p = startBin(BIN, [conf, ...args], env)
+  await p.ready()
+  return p
+}
+
+describe('workers', () => {
+  it('workers = 0 serves in the server process itself, with no children', async () => {
+    const port = await freePort()
+    const conf = writeConf(tempDir(), { port, extra: 'workers = 0' })
+    const p = await startReady(conf)
+    const hc = await get(`http://127.0.0.1:${port}/healthcheck`)
+    expect(hc).toMatchObject({ status: 200, body: 'OK' })
+    const hello = await get(`http://127.0.0.1:${port}/`)
+    expect(hello.status).toBe(200)
+    expect(pidOf(hello.body)).toBe(p.pid)
+    expect(childPids(p.pid)).toEqual([])
+    p.child.kill('SIGTERM')
+    expect(await p.exited).toEqual({ code: 0, signal: null })
+  })
+
+  it('workers = 2 runs two worker processes that answer, and SIGTERM takes them all down', async () => {
+    const port = await freePort()
+    const conf = writeConf(tempDir(), { port, extra: 'workers = 2' })
+    const p = await startReady(conf)
+    const workers = childPids(p.pid)
+    expect(workers).toHaveLength(2)
+    const seen = new Set<number>()
+    for (let i = 0; i < 20; i++) seen.add(pidOf((await get(`http://127.0.0.1:${port}/`)).body))
+    for (const pid of seen) expect(workers).toContain(pid)
+    p.child.kill('SIGTERM')
+    expect(await p.exited).toEqual({ code: 0, signal: null })
+    await waitFor(() => workers.every((w) => !alive(w)), 'workers to exit', 5_000)
+  })
+
+  it('workers = auto runs one worker per CPU', async () => {
+    const port = await freePort()
+    const conf = writeConf(tempDir(), { port, extra: 'workers = auto' })
+    const p = await startReady(conf)
+    expect(childPids(p.pid)).toHaveLength(availableParallelism())
+    expect((await get(`http://127.0.0.1:${port}/healthcheck`)).status).toBe(200)
+  })
+
+  it('a worker killed with SIGKILL is replaced', async () => {
+    const port = await freePort()
+    const conf = writeConf(tempDir(), { port, extra: 'workers = 2' })
+    const p = await startReady(conf)
+    const [victim, other] = childPids(p.pid)
+    process.kill(victim!, 'SIGKILL')
+    const now = await waitFor(() => {
+      const pids = childPids(p.pid).filter((c) => c !== victim && alive(c))
+      return pids.length === 2 ? pids : undefined
+    }, 'a replacement worker')
+    expect(now).toContain(other)
+    expect((await get(`http://127.0.0.1:${port}/healthcheck`)).status).toBe(200)
+  })
+
+  it('parent SIGKILL: no worker is alive 2 s later', async () => {
+    const port = await freePort()
+    const conf = writeConf(tempDir(), { port, extra: 'workers = 2' })
+    const p = await startReady(conf)
+    const workers = childPids(p.pid)
+    expect(workers).toHaveLength(2)
+    p.child.kill('SIGKILL')
+    await p.exited
+    const killedAt = Date.now()
+    await waitFor(() => workers.every((w) => !alive(w)), 'orphaned workers to exit', 5_000)
+    expect(Date.now() - killedAt).toBeLessThan(2_000)
+  })
+})
+
+describe('--test-config', () => {
+  it('exits 0 on a good config without binding the port', async () => {
+    const port = await freePort()
+    const conf = writeConf(tempDir(), { port, extra: 'workers = 2' })
+    const r = await runBin(BIN, [conf, '--test-config'])
+    expect(r).toMatchObject({ code: 0, signal: null })
+    // nothing is listening: we can bind the port ourselves
+    const srv = createServer()
+    await new Promise<void>((res, rej) =>
+      srv.once('error', rej).listen(port, '127.0.0.1', () => res()),
+    )
+    srv.close()
+  })
+
+  it.each([
+    ['a missing bind_port', '', /object-server\.conf.*bind_port/],
+    ['a bad workers value', 'workers = many', /object-server\.conf.*workers/],
+    ['a bad max_clients value', 'max_clients = lots', /object-server\.conf.*max_clients/],
+  ])('exits 1 with one line naming the key on %s', async (_what, extra, pattern) => {
+    const dir = tempDir()
+    const conf = writeConf(dir, { port: 1, extra })
+    if (extra === '')
+      writeFileSync(conf, readFileSync(conf, 'utf8').replace(/^bind_port = .*$/m, ''))
+    const r = await runBin(BIN, [conf, '-t'])
+    expect(r).toMatchObject({ code: 1, signal: null })
+    const lines = r.stderr.trim().split('\n')
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatch(/^swift-object-server: /)
+    expect(lines[0]).toMatch(pattern)
+  })
+
+  it('exits 1 naming the file when the config does not exist', async () => {
+    const missing = join(tempDir(), 'nope.conf')
+    const r = await runBin(BIN, [missing, '--test-config'])
+    expect(r.code).toBe(1)
+    expect(r.stderr.trim().split('\n')).toHaveLength(1)
+    expect(r.stderr).toContain(missing)
+  })
+
+  it('exits 1 naming the section when the app section is missing', async () => {
+    const port = await freePort()
+    const conf = writeConf(tempDir(), { port, name: 'proxy-server' })
+    const r = await runBin(BIN, [conf, '--test-config'])
+    expect(r.code).toBe(1)
+    expect(r.stderr.trim().split('\n')).toHaveLength(1)
+    expect(r.stderr).toContain('object-server')
+  })
+
+  it('exits 1 when the app module cannot be loaded', async () => {
+    const port = await freePort()
+    const conf = writeConf(tempDir(), { port, app: './no-such-app.mjs#app' })
+    const r = await runBin(BIN, [conf, '--test-config'])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain('no-such-app.mjs')
+  })
+
+  it('rejects an unknown word after CONF with a usage error', async () => {
+    const r = await runBin(BIN, ['/etc/swift/object-server.conf', 'sometimes'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain("unexpected argument 'sometimes'")
+  })
+})
+
+describe('signals', () => {
+  it('SIGHUP lets a slow in-flight request finish, then exits', async () => {
+    const port = await freePort()
+    const conf = writeConf(tempDir(), { port, extra: 'workers = 2' })
+    const p = await startReady(conf)
+    const workers = childPids(p.pid)
+    const slow = get(`http://127.0.0.1:${port}/?sleep=1500`)
+    // the request is in flight once a worker accepted it: give it a moment to arrive
+    await waitFor(
+      async () => (await get(`http://127.0.0.1:${port}/healthcheck`)).status === 200,
+      'server',
+    )
+    await new Promise((r) => setTimeout(r, 200))
+    p.child.kill('SIGHUP')
+    const reply = await slow
+    expect(reply.status).toBe(200)
+    expect(await p.exited).toEqual({ code: 0, signal: null })
+    await waitFor(() => workers.every((w) => !alive(w)), 'workers to exit', 5_000)
+  })
+
+  it('SIGUSR1 under load: no request fails and the new config is in effect', async () => {
+    const port = await freePort()
+    const dir = tempDir()
+    const conf = writeConf(dir, { port, extra: 'workers = 2', message: 'before' })
+    const p = await startReady(conf)
+    const oldWorkers = childPids(p.pid)
+    const agent = new Agent({ keepAlive: true, maxSockets: 8 })
+    onTestFinished(() => agent.destroy())
+    let failures = 0
+    let ok = 0
+    let sawNew = false
+    let running = true
+    const client = async () => {
+      while (running) {
+        try {
+          const r = await get(`http://127.0.0.1:${port}/`, { agent })
+          if (r.status !== 200) failures++
+          else ok++
+          if (r.body.includes('after')) sawNew = true
+        } catch {
+          failures++
+        }
+      }
+    }
+    const clients = Array.from({ length: 8 }, client)
+    await new Promise((r) => setTimeout(r, 500))
+    writeConf(dir, { port, extra: 'workers = 2', message: 'after' })
+    p.child.kill('SIGUSR1')
+    await waitFor(() => sawNew, 'the new config to answer', 20_000)
+    await new Promise((r) => setTimeout(r, 1_000))
+    running = false
+    await Promise.all(clients)
+    expect(failures).toBe(0)
+    expect(ok).toBeGreaterThan(50)
+    const body = (await get(`http://127.0.0.1:${port}/`)).body
+    expect(body).toContain('after')
+    await waitFor(() => oldWorkers.every((w) => !alive(w)), 'old workers to drain and exit', 10_000)
+    expect(childPids(p.pid).filter(alive)).toHaveLength(2)
+  })
+})
+
+describe('sockets', () => {
+  it('retries a port held by another process, then fails clearly after bind_timeout', async () => {
+    const holder = createServer()
+    await new Promise<void>((r) => holder.listen(0, '127.0.0.1', () => r()))
+    onTestFinished(() => {
+      holder.close()
+    })
+    const { port } = holder.address() as { port: number }
+    const conf = writeConf(tempDir(), { port, extra: 'bind_timeout = 1\nworkers = 1' })
+    const started = Date.now()
+    const r = await runBin(BIN, [conf])
+    expect(r.code).toBe(1)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900)
+    const last = r.stderr.trim().split('\n').at(-1)!
+    expect(last).toMatch(
+      /^swift-object-server: Could not bind to 127\.0\.0\.1:\d+ after trying for 1 seconds/,
+    )
+  })
+
+  it('binds ::1', async () => {
+    const port = await freePort('::1')
+    const conf = writeConf(tempDir(), { port, extra: 'bind_ip = ::1\nworkers = 1' })
+    writeFileSync(conf, readFileSync(conf, 'utf8').replace('bind_ip = 127.0.0.1\n', ''))
+    await startReady(conf)
+    expect(await get(`http://[::1]:${port}/healthcheck`)).toMatchObject({ status: 200, body: 'OK' })
+  })
+
+  it("serves TLS with cert_file/key_file (certificate made here) and logs Swift's warning", async () => {
+    const dir = tempDir()
+    const cert = join(dir, 'cert.pem')
+    const key = join(dir, 'key.pem')
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
+      { stdio: 'ignore' },
+    )
+    const port = await freePort()
+    const conf = writeConf(dir, {
+      port,
+      extra: `workers = 1\ncert_file = ${cert}\nkey_file = ${key}`,
+    })
+    const p = await startReady(conf)
+    const r = await get(`https://127.0.0.1:${port}/healthcheck`, { rejectUnauthorized: false })
+    expect(r).toMatchObject({ status: 200, body: 'OK' })
+    expect(p.stderr()).toContain('SSL should only be enabled for testing purposes')
+  })
+})
+
+describe('limits', () => {
+  it('max_clients = 1 holds a second request until the first is done', async () => {
+    const port = await freePort()
+    const conf = writeConf(tempDir(), { port, extra: 'workers = 0\nmax_clients = 1' })
+    await startReady(conf)
+    const order: string[] = []
+    const slow = get(`http://127.0.0.1:${port}/?sleep=1000`).then((r) => {
+      order.push('slow')
+      return r
+    })
+    await new Promise((r) => setTimeout(r, 300))
+    const fast = get(`http://127.0.0.1:${port}/`).then((r) => {
+      order.push('fast')
+      return r
+    })
+    expect((await slow).status).toBe(200)
+    expect((await fast).status).toBe(200)
+    expect(order).toEqual(['slow', 'fast'])
+  })
+
+  it('client_timeout closes a connection whose client went quiet', async () => {
+    const port = await freePort()
+    const conf = writeConf(tempDir(), { port, extra: 'workers = 1\nclient_timeout = 1' })
+    await startReady(conf)
+    const sock = connect(port, '127.0.0.1')
+    onTestFinished(() => {
+      sock.destroy()
+    })
+    await new Promise<void>((r) => sock.once('connect', () => r()))
+    sock.write('GET / HTTP/1.1\r\nHost: x\r\n') // never finished
+    const started = Date.now()
+    await new Promise<void>((r) => sock.once('close', () => r()))
+    const waited = Date.now() - started
+    expect(waited).toBeGreaterThan(500)
+    expect(waited).toBeLessThan(10_000)
+  })
+})
+
+describe('readiness', () => {
+  it('closes stdout only once the workers listen, then sends READY=1; RELOADING=1 and STOPPING=1 follow signals', async () => {
+    const receiver = await createNotifyReceiver()
+    onTestFinished(() => receiver.close())
+    const port = await freePort()
+    const conf = writeConf(tempDir(), { port, extra: 'workers = 2' })
+    const p = startBin(BIN, [conf], receiver.env)
+    await p.ready()
+    // stdout closed: the port must already answer, with the server still running
+    expect((await get(`http://127.0.0.1:${port}/healthcheck`)).status).toBe(200)
+    expect(p.child.exitCode).toBeNull()
+    await receiver.waitFor('READY=1')
+    const mark = receiver.received.length
+    p.child.kill('SIGUSR1')
+    const reloading = await receiver.waitFor('RELOADING=1', { after: mark })
+    expect(reloading.fields.MONOTONIC_USEC).toMatch(/^\d+$/)
+    await receiver.waitFor('READY=1', { after: mark + 1 })
+    p.child.kill('SIGTERM')
+    await receiver.waitFor('STOPPING=1')
+    expect(await p.exited).toEqual({ code: 0, signal: null })
+  })
+
+  it('logs later stdout/stderr writes instead of losing them (log_file)', async () => {
+    const dir = tempDir()
+    const log = join(dir, 'server.log')
+    const port = await freePort()
+    const conf = writeConf(dir, { port, extra: `workers = 0\nlog_file = ${log}` })
+    const p = await startReady(conf)
+    expect(p.stderr()).toBe('')
+    p.child.kill('SIGTERM')
+    await p.exited
+    const lines = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+    expect(lines.some((l) => l.server === 'object-server' && l.pid === p.pid)).toBe(true)
+    expect(lines.some((l) => /SIGTERM received/.test(l.msg))).toBe(true)
+  })
+})
+
+describe('privileges', () => {
+  const testUser = process.env.FORKLIFT_TEST_USER
+  const isRoot = process.getuid?.() === 0
+
+  it.runIf(isRoot)(
+    'as root: workers run as the configured user, on a port below 1024',
+    async (ctx) => {
+      if (!testUser) {
+        if (process.env.CI) throw new Error('FORKLIFT_TEST_USER must be set in CI')
+        ctx.skip('FORKLIFT_TEST_USER is not set (scripts/test-deps.sh creates it)')
+      }
+      const ids = execFileSync('id', [testUser!], { encoding: 'utf8' })
+      const uid = Number(/uid=(\d+)/.exec(ids)![1])
+      const gid = Number(/gid=(\d+)/.exec(ids)![1])
+      const groups = execFileSync('id', ['-G', testUser!], { encoding: 'utf8' })
+        .trim()
+        .split(/\s+/)
+        .map(Number)
+      let port = 0
+      for (let candidate = 900; candidate < 1000 && port === 0; candidate += 7) {
+        const srv = createServer()
+        const ok = await new Promise<boolean>((r) =>
+          srv.once('error', () => r(false)).listen(candidate, '127.0.0.1', () => r(true)),
+        )
+        if (ok) {
+          port = candidate
+          await new Promise<void>((r) => srv.close(() => r()))
+        }
+      }
+      expect(port).toBeGreaterThan(0)
+      const conf = writeConf(tempDir(), { port, extra: `workers = 2\nuser = ${testUser}` })
+      writeFileSync(conf, readFileSync(conf, 'utf8').replace('user =\n', ''))
+      const p = await startReady(conf)
+      expect((await get(`http://127.0.0.1:${port}/healthcheck`)).status).toBe(200)
+      const workers = childPids(p.pid)
+      expect(workers).toHaveLength(2)
+      for (const w of workers) {
+        const status = readFileSync(`/proc/${w}/status`, 'utf8')
+        const field = (name: string) =>
+          /^(\w+):\s*(.*)$/m.exec(status.split('\n').find((l) => l.startsWith(`${name}:`))!)![2]!
+        expect(field('Uid').split(/\s+/).map(Number)).toEqual([uid, uid, uid, uid])
+        expect(field('Gid').split(/\s+/).map(Number)).toEqual([gid, gid, gid, gid])
+        expect(field('Groups').split(/\s+/).filter(Boolean).map(Number).sort()).toEqual(
+          [...groups].sort(),
+        )
+      }
+    },
+  )
+
+  it.runIf(!isRoot)(
+    'as non-root: asking for another user fails clearly before binding',
+    async () => {
+      const port = await freePort()
+      const conf = writeConf(tempDir(), { port, extra: 'user = root' })
+      writeFileSync(conf, readFileSync(conf, 'utf8').replace('user =\n', ''))
+      const r = await runBin(BIN, [conf])
+      expect(r.code).toBe(1)
+      expect(r.stderr).toMatch(/root/)
+    },
+  )
+})

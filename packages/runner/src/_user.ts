@@ -1,0 +1,46 @@
+import { userInfo } from 'node:os'
+import type { Logger } from '@forklift/log'
+import { dropPrivileges, lookupUser, PrivilegesError } from '@forklift/privileges'
+
+/** Swift's default `user`. */
+export const DEFAULT_USER = 'swift'
+
+/**
+ * The user a server runs as: `user` from its conf (default `swift`). An empty
+ * `user =` keeps whoever started it — for development deployments such as
+ * examples/ that run as the developer and as root in CI alike (Swift has no
+ * such value: an empty name fails its getpwnam).
+ */
+export function configuredUser(conf: Record<string, string>): string | undefined {
+  const value = conf.user
+  if (value === undefined) return DEFAULT_USER
+  return value.trim() === '' ? undefined : value.trim()
+}
+
+/**
+ * Checks that the process will be able to run as `user` (it exists; changing
+ * to it needs root), so that --test-config and start-up fail before binding.
+ */
+export function checkUser(user: string | undefined): void {
+  if (user === undefined) return
+  const current = userInfo().username
+  if (process.getuid?.() === 0 || current === user) {
+    if (current !== user) lookupUser(user)
+    return
+  }
+  lookupUser(user)
+  throw new PrivilegesError(
+    'E_PERMISSION',
+    `cannot run as user '${user}': changing user needs root (running as '${current}')`,
+    { user },
+  )
+}
+
+/** Drops to the configured user (a no-op when keeping the current one). */
+export function dropToUser(user: string | undefined, logger: Logger): void {
+  if (user === undefined) {
+    if (process.getuid?.() === 0) logger.warn('user is empty: running as root')
+    return
+  }
+  dropPrivileges(user, { logger })
+}
