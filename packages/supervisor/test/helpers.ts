@@ -58,8 +58,8 @@ export interface Proc {
   child: ChildProcess
   lines: string[]
   stderr: string[]
-  /** Resolves with the first stdout line (seen or to come) matching `re`. */
-  line(re: RegExp, timeoutMs?: number): Promise<string>
+  /** Resolves with the first stdout line (seen or to come) matching `re` (or the predicate). */
+  line(re: RegExp | ((line: string) => boolean), timeoutMs?: number): Promise<string>
   /** Resolves with the first stderr/log line matching `re`. */
   logLine(re: RegExp, timeoutMs?: number): Promise<string>
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
@@ -90,7 +90,8 @@ export function startNode(file: string, args: string[] = [], options: SpawnOptio
       buf += chunk
       let nl = buf.indexOf('\n')
       while (nl >= 0) {
-        into.push(buf.slice(0, nl))
+        // Lines through a pty end in \r\n.
+        into.push(buf.slice(0, nl).replace(/\r$/, ''))
         buf = buf.slice(nl + 1)
         nl = buf.indexOf('\n')
       }
@@ -108,12 +109,12 @@ export function startNode(file: string, args: string[] = [], options: SpawnOptio
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   )
-  const waitLine = (into: string[], re: RegExp, timeoutMs = 15_000) =>
+  const waitLine = (into: string[], re: RegExp | ((line: string) => boolean), timeoutMs = 15_000) =>
     new Promise<string>((resolve, reject) => {
       let i = 0
       const check = () => {
         for (; i < into.length; i++) {
-          if (re.test(into[i]!)) {
+          if (typeof re === 'function' ? re(into[i]!) : re.test(into[i]!)) {
             done()
             resolve(into[i]!)
             return
