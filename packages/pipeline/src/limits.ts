@@ -35,7 +35,9 @@ export function limitRequests(listener: RequestListener, maxClients: number): Li
     active++
     res.once('close', () => {
       active--
-      drain()
+      // After every 'close' listener (the app's own among them) has run, so the
+      // app never sees more than maxClients requests at once, even for a moment.
+      process.nextTick(drain)
     })
     listener(req, res)
   }
@@ -119,6 +121,9 @@ export function applyServerLimits(server: Server, limits: ServerLimits = {}): Se
   const timeoutMs = Math.round(clientTimeoutSec * 1000)
   if (timeoutMs > 0) {
     if (server.headersTimeout < timeoutMs) server.headersTimeout = timeoutMs
+    // Between keep-alive requests Node re-arms the socket with its own keepAliveTimeout;
+    // eventlet waits client_timeout at most there too.
+    if (server.keepAliveTimeout > timeoutMs) server.keepAliveTimeout = timeoutMs
     // With a 'timeout' listener, Node leaves every idle socket to us (its keep-alive timeout too).
     server.setTimeout(timeoutMs, (socket: Socket) => {
       const res = current.get(socket)
