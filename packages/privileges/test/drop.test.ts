@@ -17,6 +17,17 @@ if (!user)
     'skipping the privilege-dropping process tests: FORKLIFT_TEST_USER is not set (scripts/test-deps.sh creates it as root)',
   )
 
+describe('cleanUpDaemonHygiene', () => {
+  it('leaves a real process in / with umask 022', async () => {
+    // Dropping to the user we already are changes nothing, as root and as non-root.
+    const me = lookupUser(String(process.getuid!()))
+    const { out } = await runFixture<DropOut>([`${FIXTURES}drop-child.mjs`, me.name, 'hygiene'])
+    expect(out.error).toBeUndefined()
+    expect(readlinkSync(`/proc/${out.pid}/cwd`)).toBe('/')
+    expect(procStatus(out.pid).Umask).toBe('0022')
+  })
+})
+
 describe('dropPrivileges', () => {
   it('refuses an unknown user before changing anything', () => {
     const before = [process.getuid!(), process.getgid!()]
