@@ -101,9 +101,12 @@ export class VolumeService extends Service {
         logger: this.logger,
       })
     } catch (cause) {
-      throw new RegistryError('E_DRIVER_START', `volume driver for ${o.host} failed to start`, {
-        cause,
-      })
+      // The message carries the cause: only name, message and code cross the launcher's IPC.
+      throw new RegistryError(
+        'E_DRIVER_START',
+        `volume driver for ${o.host} failed to start: ${formatError(cause)}`,
+        { cause },
+      )
     }
 
     this.logger.info({ driver: o.volumeDriver }, `Starting volume driver ${o.volumeDriver}`)

@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import pg from 'pg'
 import { onTestFinished } from 'vitest'
+import { createPgTestSchema } from '../src/testing.js'
 
 /** A temp dir removed when the current test finishes. */
 export function tempDir(prefix = 'fl-reg-'): string {
@@ -11,39 +11,14 @@ export function tempDir(prefix = 'fl-reg-'): string {
   return dir
 }
 
-/** The PostgreSQL URL the test environment provides; in CI it must be there. */
-export function basePgUrl(): string | undefined {
-  const url = process.env.FORKLIFT_TEST_PG_URL
-  if (!url && process.env.CI) {
-    throw new Error(
-      'FORKLIFT_TEST_PG_URL is not set (scripts/test-deps.sh provides it); required in CI',
-    )
-  }
-  return url || undefined
-}
-
-export const PG_SKIP_MESSAGE =
-  'FORKLIFT_TEST_PG_URL is not set: skipping PostgreSQL registry tests (run via scripts/test.sh)'
-
 /**
- * A fresh PostgreSQL schema for one test, dropped when it finishes: parallel
- * runs never see each other's tables. The returned URL selects it with
- * libpq's `options=-c search_path=…`, so child processes use it too.
+ * A fresh PostgreSQL schema for one test, dropped when it finishes; the URL
+ * selects it, so child processes given the URL use it too.
  */
 export async function pgSchemaUrl(base: string): Promise<string> {
-  const schema = `fl_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`
-  const client = new pg.Client({ connectionString: base })
-  await client.connect()
-  await client.query(`create schema ${schema}`)
-  await client.end()
-  onTestFinished(async () => {
-    const c = new pg.Client({ connectionString: base })
-    await c.connect()
-    await c.query(`drop schema if exists ${schema} cascade`)
-    await c.end()
-  })
-  const sep = base.includes('?') ? '&' : '?'
-  return `${base}${sep}options=${encodeURIComponent(`-c search_path=${schema}`)}`
+  const { url, drop } = await createPgTestSchema(base)
+  onTestFinished(drop)
+  return url
 }
 
 /** Polls `fn` until it returns a truthy value, or fails after `timeoutMs`. */
@@ -52,13 +27,13 @@ export async function waitFor<T>(
   what: string,
   timeoutMs = 15_000,
   stepMs = 50,
-): Promise<NonNullable<T>> {
+): Promise<Exclude<T, false | null | undefined>> {
   const deadline = Date.now() + timeoutMs
   let last: unknown
   for (;;) {
     try {
       const v = await fn()
-      if (v) return v as NonNullable<T>
+      if (v) return v as Exclude<T, false | null | undefined>
     } catch (err) {
       last = err
     }

@@ -2,12 +2,12 @@ import { fork } from 'node:child_process'
 import { once } from 'node:events'
 import { readdirSync, readlinkSync } from 'node:fs'
 import { join } from 'node:path'
-import pg from 'pg'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { openRegistry, type Registry, RegistryError, SCHEMA_VERSION } from '../src/index.js'
-import { basePgUrl, PG_SKIP_MESSAGE, pgSchemaUrl, tempDir, waitFor } from './helpers.js'
+import { PG_SKIP_MESSAGE, testPgUrl, withClient } from '../src/testing.js'
+import { pgSchemaUrl, tempDir, waitFor } from './helpers.js'
 
-const pgBase = basePgUrl()
+const pgBase = testPgUrl()
 if (!pgBase) console.warn(PG_SKIP_MESSAGE)
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'open-and-heartbeat.mjs')
@@ -157,15 +157,13 @@ describe.each(backends)('registry on $name', (backend) => {
       await parent.listServices()
       expect(fdsOf('self')).toContain(dbFile)
     } else {
-      const names = async () => {
-        const c = new pg.Client({ connectionString: pgBase })
-        await c.connect()
-        const res = await c.query<{ application_name: string }>(
-          "select application_name from pg_stat_activity where application_name like 'forklift-registry[%'",
-        )
-        await c.end()
-        return res.rows.map((r) => r.application_name)
-      }
+      const names = () =>
+        withClient(pgBase!, async (c) => {
+          const res = await c.query<{ application_name: string }>(
+            "select application_name from pg_stat_activity where application_name like 'forklift-registry[%'",
+          )
+          return res.rows.map((r) => r.application_name)
+        })
       expect(await names()).toContain(`forklift-registry[${child.pid}]`)
       expect(await names()).not.toContain(`forklift-registry[${process.pid}]`)
       await parent.listServices()

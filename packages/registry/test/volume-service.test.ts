@@ -203,6 +203,6 @@ describe('VolumeService', () => {
     )
     const e3 = (await throwing.start().catch((e: unknown) => e)) as RegistryError
     expect(e3.code).toBe('E_DRIVER_START')
-    expect(e3.message).toBe('volume driver for node1@a failed to start')
+    expect(e3.message).toBe('volume driver for node1@a failed to start: cannot construct driver')
   })
 })

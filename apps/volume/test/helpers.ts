@@ -1,0 +1,136 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { openRegistry, type Registry } from '@forklift/registry'
+import { createPgTestSchema } from '@forklift/registry/testing'
+import { onTestFinished } from 'vitest'
+
+export const BIN = join(import.meta.dirname, '..', 'bin', 'forklift-volume.mjs')
+export const MANAGE_BIN = join(import.meta.dirname, '..', 'bin', 'forklift-volume-manage.mjs')
+export const FIXTURES = join(import.meta.dirname, 'fixtures')
+
+export function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'fl-vol-'))
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true, maxRetries: 5 }))
+  return dir
+}
+
+/** Writes a config file; `[DEFAULT]` gets fast intervals unless the text sets them. */
+export function writeConfig(dir: string, text: string, name = 'volume.conf'): string {
+  const file = join(dir, name)
+  writeFileSync(file, text)
+  return file
+}
+
+export interface Launched {
+  child: ChildProcess
+  /** Parsed JSON log lines from stderr, plus plain lines as { text }. */
+  lines: Array<Record<string, unknown>>
+  stdout(): string
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+}
+
+/**
+ * Starts forklift-volume in its own process group; cleanup SIGKILLs the whole
+ * group, so no worker outlives a failed test.
+ */
+export function startVolume(args: string[], env: NodeJS.ProcessEnv = {}): Launched {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+    env: { ...process.env, ...env },
+  })
+  const lines: Array<Record<string, unknown>> = []
+  let out = ''
+  let buf = ''
+  child.stdout!.on('data', (d) => {
+    out += d
+  })
+  child.stderr!.on('data', (d) => {
+    buf += d
+    let i = buf.indexOf('\n')
+    while (i >= 0) {
+      const line = buf.slice(0, i)
+      buf = buf.slice(i + 1)
+      try {
+        lines.push(JSON.parse(line) as Record<string, unknown>)
+      } catch {
+        lines.push({ text: line })
+      }
+      i = buf.indexOf('\n')
+    }
+  })
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  )
+  onTestFinished(() => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL')
+    } catch {
+      // already gone
+    }
+  })
+  return { child, lines, stdout: () => out, exited }
+}
+
+/** The pid of the worker that logged `Starting forklift-volume node <host>` last. */
+export function workerPid(l: Launched, host: string): number | undefined {
+  const hits = l.lines.filter((x) => x.msg === `Starting forklift-volume node ${host}`)
+  return hits.at(-1)?.pid as number | undefined
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+export async function waitFor<T>(
+  fn: () => T | Promise<T>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<Exclude<T, false | null | undefined>> {
+  const deadline = Date.now() + timeoutMs
+  let last: unknown
+  for (;;) {
+    try {
+      const v = await fn()
+      if (v) return v as Exclude<T, false | null | undefined>
+    } catch (err) {
+      last = err
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ''}`,
+      )
+    }
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+export function registry(url: string): Registry {
+  const r = openRegistry(url)
+  onTestFinished(() => r.close())
+  return r
+}
+
+/** Runs forklift-volume-manage to completion. */
+export function manage(args: string[]) {
+  return spawnSync(process.execPath, [MANAGE_BIN, ...args], { encoding: 'utf8', timeout: 30_000 })
+}
+
+/** A fresh PostgreSQL schema for this test (dropped after it), selected through the URL. */
+export async function pgSchemaUrl(base: string): Promise<string> {
+  const { url, drop } = await createPgTestSchema(base, 'fl_vol')
+  onTestFinished(drop)
+  return url
+}
+
+/** Runs forklift-volume to completion (for --help and usage errors). */
+export function volumeSync(args: string[]) {
+  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 30_000 })
+}
