@@ -8,9 +8,9 @@ import {
 } from '@forklift/registry'
 import { loadVolumeConfig } from './volume-config.js'
 
-const COMMANDS = `service-list [--json]          every service: binary, host, cluster, status, state, last heartbeat
-service-disable HOST BINARY    stop scheduling to a service (--reason TEXT)
-service-enable HOST BINARY     undo service-disable`
+const COMMANDS = `  service-list [--json]          every service: binary, host, cluster, status, state, last heartbeat
+  service-disable HOST BINARY    mark a service disabled (--reason TEXT)
+  service-enable HOST BINARY     undo service-disable`
 
 /** `forklift-volume-manage`: cinder-manage's service commands over the registry. */
 export const manageCommand = defineCommand({
