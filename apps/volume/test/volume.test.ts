@@ -216,6 +216,60 @@ describe('forklift-volume', () => {
     expect(svc).toMatchObject({ host: 'node1@sick', reportCount: 0, up: false })
   })
 
+  it('restarts the workers on SIGHUP as a daemon; they heartbeat the same records', async () => {
+    const dir = tempDir()
+    const file = conf(dir, { defaults: 'enabled_backends = a', sections: `[a]\n${OK}\n` })
+    const url = `sqlite:///${join(dir, 'registry.sqlite')}`
+    const run = startVolume(['--config-file', file]) // detached: no controlling terminal
+    await waitFor(async () => (await heartbeatsOf(url, 'node1@a')) >= 2, 'heartbeats')
+    const before = await registry(url).getService('node1@a', VOLUME_BINARY)
+    const starts = () =>
+      run.lines.filter((l) => l.msg === 'Starting forklift-volume node node1@a').length
+    const startsBefore = starts()
+    run.child.kill('SIGHUP')
+    await waitFor(() => starts() > startsBefore, 'the service to start again')
+    const count = await heartbeatsOf(url, 'node1@a')
+    await waitFor(
+      async () => (await heartbeatsOf(url, 'node1@a')) >= count + 2,
+      'heartbeats after SIGHUP',
+    )
+    expect((await registry(url).getService('node1@a', VOLUME_BINARY))?.id).toBe(before!.id)
+    expect(run.child.exitCode).toBeNull()
+    run.child.kill('SIGTERM')
+    expect((await run.exited).code).toBe(0)
+  })
+
+  it('raises service_down_time to 2.5 x report_interval with a warning', async () => {
+    const dir = tempDir()
+    const file = conf(dir, {
+      defaults: 'enabled_backends = a',
+      reportInterval: '1',
+      sections: `[a]\n${OK}\n`,
+    })
+    const run = startVolume(['--config-file', file])
+    const warning = await waitFor(
+      () =>
+        run.lines.find((l) =>
+          String(l.msg).startsWith('Report interval must be less than service down time'),
+        ),
+      'the warning',
+    )
+    expect(warning).toMatchObject({ level: 'warn', newServiceDownTime: 2.5 })
+    expect(warning.msg).toBe(
+      'Report interval must be less than service down time. Current config service_down_time: 1, report_interval for this service is: 1. Setting global service_down_time to: 2.5',
+    )
+    run.child.kill('SIGTERM')
+    await run.exited
+  })
+
+  it('names a missing config file in one line and exits 1', () => {
+    const r = volumeSync(['--config-file', '/nonexistent/volume.conf'])
+    expect(r.status).toBe(1)
+    expect(r.stderr.trim().split('\n')).toHaveLength(1)
+    expect(r.stderr).toMatch(/^forklift-volume: .*\/nonexistent\/volume\.conf/)
+    expect(volumeSync([]).status).toBe(2)
+  })
+
   it('reads --config-dir after --config-file, backends defined there included', async () => {
     const dir = tempDir()
     const file = conf(dir, { defaults: 'enabled_backends = a' })
