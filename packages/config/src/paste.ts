@@ -111,14 +111,18 @@ const MAX_DEPTH = 50
  * is also in `[DEFAULT]` is ignored (the global value wins) unless written
  * `set key = value`, which overrides the global value for this object and
  * everything it loads; `get key = globalname` copies a global value into the
- * local options. `globalConf` adds caller globals (they override DEFAULT).
+ * local options. `globalConf` adds caller globals (they override DEFAULT,
+ * and like DEFAULT keys they are not taken as local options).
+ * `passedDown` is for a composite loading another app: the global conf it
+ * hands down (paste.deploy's `loader.get_app(name, global_conf)`).
  */
 export function loadPasteApp(
   config: Config,
   name = 'main',
   globalConf: Record<string, string> = {},
+  passedDown?: Record<string, string>,
 ): PasteNode {
-  return new Resolver(config).context('app', name, globalConf, 0)
+  return new Resolver(config, globalConf).context('app', name, passedDown ?? globalConf, 0)
 }
 
 /** Parses one `use =` value (throws E_CONFIG_VALUE naming `where` for anything else). */
@@ -163,17 +167,22 @@ class Resolver {
   readonly #config: Config
   readonly #baseDir: string
   readonly #defaults: Record<string, string>
+  // paste.deploy's parser defaults: [DEFAULT] plus the top-level caller globals
+  // (update_defaults). Only these keys are dropped from a section's local options.
+  readonly #globalKeys: Set<string>
 
-  constructor(config: Config) {
+  constructor(config: Config, callerGlobals: Record<string, string>) {
     this.#config = config
     this.#baseDir = dirname(resolve(config.files[0] ?? config.path))
     this.#defaults = config.defaults()
+    this.#globalKeys = new Set([...Object.keys(this.#defaults), ...Object.keys(callerGlobals)])
   }
 
+  /** `passed`: the global conf handed down by the caller or the parent object. */
   context(
     type: ObjectType,
     name: string,
-    callerGlobals: Record<string, string>,
+    passed: Record<string, string>,
     depth: number,
   ): PasteNode {
     if (depth > MAX_DEPTH) {
@@ -185,7 +194,7 @@ class Resolver {
     }
     const section = this.#findSection(type, name)
     const where = this.#config.where(section)
-    const globalConf: Record<string, string> = { ...this.#defaults, ...callerGlobals }
+    const globalConf: Record<string, string> = { ...this.#defaults, ...passed }
     const localConf: Record<string, string> = {}
     const additions: Record<string, string> = {}
     const gets: [string, string, ConfigWhere][] = []
@@ -196,7 +205,7 @@ class Resolver {
         globalConf[key] = value
       } else if (option.startsWith('get ')) {
         gets.push([option.slice(4).trim(), value, this.#config.where(section, option)])
-      } else if (Object.hasOwn(this.#defaults, option) || Object.hasOwn(callerGlobals, option)) {
+      } else if (this.#globalKeys.has(option)) {
         // paste.deploy: "It's a global option (?), so skip it" — the global value wins.
       } else {
         localConf[option] = value

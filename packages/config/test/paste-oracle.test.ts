@@ -66,6 +66,7 @@ name = cluster-1
 [pipeline:main]
 pipeline = f other
 set workers = 4
+set extra = from-pipeline
 
 [filter:f]
 use = FILTER
@@ -85,6 +86,7 @@ color = blue
 size = 2
 user = ignored
 path = %(here)s/x
+extra = local-extra-survives
 `,
   ],
   [

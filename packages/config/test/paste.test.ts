@@ -90,6 +90,7 @@ describe('loadPasteApp', () => {
       [pipeline:main]
       pipeline = f app
       set workers = 4
+      set extra = from-pipeline
 
       [filter:f]
       use = ./f.mjs#f
@@ -100,6 +101,7 @@ describe('loadPasteApp', () => {
       set log_level = WARNING
       user = ignored
       own = mine
+      extra = kept
     `)
     const p = node as PastePipeline
     const filter = p.filters[0]!
@@ -109,8 +111,15 @@ describe('loadPasteApp', () => {
     // `set` in the pipeline section reaches everything the pipeline loads.
     expect(filter.globalConf.workers).toBe('4')
     const app = p.app as PasteApp
-    expect(app.localConf).toEqual({ own: 'mine' })
-    expect(app.globalConf).toMatchObject({ log_level: 'WARNING', user: 'swift', workers: '4' })
+    // Only DEFAULT keys (and top-level caller globals) are dropped from the local options,
+    // not keys a parent `set`: paste.deploy's `option in parser.defaults()`.
+    expect(app.localConf).toEqual({ own: 'mine', extra: 'kept' })
+    expect(app.globalConf).toMatchObject({
+      log_level: 'WARNING',
+      user: 'swift',
+      workers: '4',
+      extra: 'from-pipeline',
+    })
   })
 
   it('follows `use = othersection`, the using section`s options winning', () => {

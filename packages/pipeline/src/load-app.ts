@@ -57,24 +57,31 @@ export async function loadApp(
     options.config ??
     loadConfig(configPath, { defaults: { ...pasteDefaults(configPath), ...globalConf } })
   const tree = loadPasteApp(config, options.name ?? 'main', globalConf)
-  return catchErrors(await buildApp(tree, { config, logger }), logger)
+  return catchErrors(await buildApp(tree, { config, logger, globalConf }), logger)
 }
 
-/** Builds an already resolved paste tree (see loadPasteApp) into a request listener. */
+/**
+ * Builds an already resolved paste tree (see loadPasteApp) into a request
+ * listener; `globalConf` is what was given to loadPasteApp, for composites
+ * that load more apps.
+ */
 export async function buildApp(
   node: PasteNode,
-  options: { config: Config; logger?: Logger },
+  options: { config: Config; logger?: Logger; globalConf?: Record<string, string> },
 ): Promise<RequestListener> {
-  return new Builder(options.config, options.logger ?? silentLogger()).build(node)
+  const { config, logger = silentLogger(), globalConf = {} } = options
+  return new Builder(config, logger, globalConf).build(node)
 }
 
 class Builder {
   readonly #config: Config
   readonly #logger: Logger
+  readonly #globalConf: Record<string, string>
 
-  constructor(config: Config, logger: Logger) {
+  constructor(config: Config, logger: Logger, globalConf: Record<string, string>) {
     this.#config = config
     this.#logger = logger
+    this.#globalConf = globalConf
   }
 
   async build(node: PasteNode): Promise<RequestListener> {
@@ -87,7 +94,9 @@ class Builder {
         const factory = await this.#factory(node.use)
         const loader: AppLoader = {
           getApp: (name, globalConf) =>
-            this.build(loadPasteApp(this.#config, name, globalConf ?? node.globalConf)),
+            this.build(
+              loadPasteApp(this.#config, name, this.#globalConf, globalConf ?? node.globalConf),
+            ),
         }
         return this.#call(node.use, 'app', () => factory(loader, node.globalConf, node.localConf))
       }
