@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openRegistry, type Registry } from '@forklift/registry'
 import { createPgTestSchema } from '@forklift/registry/testing'
+
+export { waitFor } from '@forklift/registry/testing'
+
 import { onTestFinished } from 'vitest'
 
 export const BIN = join(import.meta.dirname, '..', 'bin', 'forklift-volume.mjs')
@@ -86,29 +89,6 @@ export function isAlive(pid: number): boolean {
     return true
   } catch {
     return false
-  }
-}
-
-export async function waitFor<T>(
-  fn: () => T | Promise<T>,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<Exclude<T, false | null | undefined>> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  for (;;) {
-    try {
-      const v = await fn()
-      if (v) return v as Exclude<T, false | null | undefined>
-    } catch (err) {
-      last = err
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ''}`,
-      )
-    }
-    await new Promise((r) => setTimeout(r, 50))
   }
 }
 

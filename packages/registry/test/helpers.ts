@@ -4,6 +4,8 @@ import { join } from 'node:path'
 import { onTestFinished } from 'vitest'
 import { createPgTestSchema } from '../src/testing.js'
 
+export { waitFor } from '../src/testing.js'
+
 /** A temp dir removed when the current test finishes. */
 export function tempDir(prefix = 'fl-reg-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix))
@@ -19,31 +21,6 @@ export async function pgSchemaUrl(base: string): Promise<string> {
   const { url, drop } = await createPgTestSchema(base)
   onTestFinished(drop)
   return url
-}
-
-/** Polls `fn` until it returns a truthy value, or fails after `timeoutMs`. */
-export async function waitFor<T>(
-  fn: () => T | Promise<T>,
-  what: string,
-  timeoutMs = 15_000,
-  stepMs = 50,
-): Promise<Exclude<T, false | null | undefined>> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  for (;;) {
-    try {
-      const v = await fn()
-      if (v) return v as Exclude<T, false | null | undefined>
-    } catch (err) {
-      last = err
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ''}`,
-      )
-    }
-    await new Promise((r) => setTimeout(r, stepMs))
-  }
 }
 
 /** The JSON lines a createLogger({ file }) wrote so far. */
