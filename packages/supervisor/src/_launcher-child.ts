@@ -3,11 +3,17 @@
 // SIGINT and SIGHUP mean here what they mean in a single-process service),
 // reporting to the parent when its service started, failed to start, or got
 // a signal. It exits soon after the parent dies, even a SIGKILLed one.
-import { createLogger, silentLogger } from '@forklift/log'
-import { serializeError } from './_launcher-common.js'
-import { ServiceLauncher } from './launcher.js'
+import type { ServiceLauncher } from './launcher.js'
 import type { InitMessage, WorkerMessage } from './launcher-process.js'
 import { exitWhenParentDies } from './watchdog.js'
+
+// Respawn time is start-up time: say hello first and load the launcher (and
+// its logger) while the parent answers, then the service's module beside it.
+const deps = Promise.all([
+  import('./launcher.js'),
+  import('@forklift/log'),
+  import('./_launcher-common.js'),
+])
 
 const inFlight = new Set<Promise<void>>()
 
@@ -43,16 +49,19 @@ exitWhenParentDies({
   },
 })
 
-process.once('message', (msg: InitMessage) => {
+process.once('message', async (msg: InitMessage) => {
   if (msg?.type !== 'init') {
     console.error(`forklift launcher worker: expected an init message, got ${JSON.stringify(msg)}`)
     process.exit(2)
   }
+  // Warm the service's module; loadService imports it again (from the cache) and reports failures.
+  import(msg.spec.url).catch(() => {})
+  const [{ ServiceLauncher }, { createLogger, silentLogger }, { serializeError }] = await deps
   const bindings = { service: msg.spec.name, worker: msg.workerIndex }
   const logger = msg.log
     ? createLogger({ ...msg.log, bindings: { ...msg.log.bindings, ...bindings } })
     : silentLogger()
-  launcher = new ServiceLauncher({
+  const l = new ServiceLauncher({
     logger,
     gracefulShutdownTimeout: msg.gracefulShutdownTimeout,
     ...(msg.restartMethod ? { restartMethod: msg.restartMethod } : {}),
@@ -60,9 +69,10 @@ process.once('message', (msg: InitMessage) => {
     daemon: true,
     notify: false,
   })
-  launcher.on('ready', () => void tell({ type: 'started' }))
-  launcher.on('signal', (signal: NodeJS.Signals) => void tell({ type: 'signal', signal }))
-  const handle = launcher.launchService(
+  launcher = l
+  l.on('ready', () => void tell({ type: 'started' }))
+  l.on('signal', (signal: NodeJS.Signals) => void tell({ type: 'signal', signal }))
+  const handle = l.launchService(
     msg.spec.options === undefined
       ? { module: msg.spec.url, export: msg.spec.export, name: msg.spec.name }
       : {
@@ -81,7 +91,7 @@ process.once('message', (msg: InitMessage) => {
   handle.started.then((result) => {
     if (!result.ok) void tell({ type: 'start-failed', error: serializeError(result.error) })
   })
-  launcher.wait().then(exit)
+  l.wait().then(exit)
 })
 
 void tell({ type: 'hello' })

@@ -67,6 +67,9 @@ export interface WorkerEvent {
 /** How long a worker that died of a SIGTERM we did not send waits to be respawned: the group may be stopping. */
 const FOREIGN_SIGTERM_RESPAWN_DELAY_MS = 200
 
+/** How long an exited worker's IPC channel may take to deliver its last messages. */
+const IPC_DRAIN_TIMEOUT_MS = 500
+
 const WORKER_ENTRY = fileURLToPath(new URL('./_launcher-child.js', import.meta.url))
 
 interface Worker {
@@ -259,7 +262,16 @@ export class ProcessLauncher extends LauncherBase {
     proc.on('error', (err) =>
       this.logger.warn({ err, child: worker.pid }, `worker ${worker.pid}: ${err.message}`),
     )
-    proc.once('exit', (code, signal) => this.#onExit(worker, code, signal))
+    proc.once('exit', (code, signal) => {
+      // SIGCHLD can overtake the last IPC messages (a start failure's reason):
+      // handle the exit once the channel is drained and closed.
+      if (!proc.connected) return this.#onExit(worker, code, signal)
+      const fallback = setTimeout(() => proc.disconnect(), IPC_DRAIN_TIMEOUT_MS)
+      proc.once('disconnect', () => {
+        clearTimeout(fallback)
+        this.#onExit(worker, code, signal)
+      })
+    })
   }
 
   #onMessage(worker: Worker, msg: WorkerMessage): void {
