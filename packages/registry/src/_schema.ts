@@ -1,9 +1,9 @@
-import { type Kysely, sql } from 'kysely'
+import { type Generated, type Kysely, sql } from 'kysely'
 import { RegistryError } from './errors.js'
 
 /** The row as both databases store it (SQLite: text times, 0/1 booleans). */
 export interface ServicesTable {
-  id: GeneratedId
+  id: Generated<number>
   host: string
   binary: string
   topic: string
@@ -15,9 +15,6 @@ export interface ServicesTable {
   updated_at: Date | string
   last_heartbeat: Date | string | null
 }
-
-// Kysely's Generated<number>, spelled out so the insert type lets `id` go.
-type GeneratedId = import('kysely').Generated<number>
 
 export interface SchemaTable {
   version: number

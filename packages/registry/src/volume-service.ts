@@ -91,8 +91,8 @@ export class VolumeService extends Service {
 
     const factory = await loadDriverFactory(o.volumeDriver, o.baseDir)
     this.#registry ??= openRegistry(o.connection, { logger: this.logger })
-    this.#record = await this.#registry.register(identity)
     try {
+      this.#record = await this.#registry.register(identity)
       this.#driver = await factory({
         backend: o.backend,
         host: o.host,
@@ -101,6 +101,9 @@ export class VolumeService extends Service {
         logger: this.logger,
       })
     } catch (cause) {
+      await this.#registry.close()
+      this.#registry = undefined
+      if (cause instanceof RegistryError) throw cause
       // The message carries the cause: only name, message and code cross the launcher's IPC.
       throw new RegistryError(
         'E_DRIVER_START',
