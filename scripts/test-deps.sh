@@ -22,6 +22,8 @@ command -v getent >/dev/null 2>&1 || need+=(libc-bin)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
+# The config package compares its paste.deploy semantics with the real thing.
+/usr/bin/python3 -c 'import paste.deploy' >/dev/null 2>&1 || need+=(python3-pastedeploy)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
