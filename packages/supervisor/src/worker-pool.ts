@@ -1,0 +1,663 @@
+/**
+ * run_wsgi's worker supervision for Node: N forked workers share one
+ * listening socket that the parent bound (and never accepts on), report when
+ * they listen, are respawned at a limited rate when they die, drain on
+ * request, and are replaced generation by generation on a seamless reload.
+ * The worker side is `runPoolWorker()`, called by the worker module.
+ *
+ * How workers share the port was decided by measurement (README, "Worker
+ * pool"): the parent binds without listening (`bindHandoffSocket` of
+ * @forklift/socket, or systemd's LISTEN_FDS) and puts the descriptor in each
+ * worker's stdio slot 4; every worker listens on that same socket, so the
+ * kernel's one accept queue survives dead and draining workers, and a port
+ * below 1024 bound as root keeps working after privileges are dropped.
+ */
+import { type ChildProcess, fork, type StdioOptions } from 'node:child_process'
+import { EventEmitter } from 'node:events'
+import { Server as NetServer } from 'node:net'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { type Logger, silentLogger } from '@forklift/log'
+import { type Deferred, deferred } from './_deferred.js'
+import {
+  type DrainMessage,
+  type InitMessage,
+  isPoolMessage,
+  LISTEN_FD,
+  type ListenPlan,
+} from './_worker-protocol.js'
+import { SupervisorError } from './errors.js'
+import { envWithoutNotifySocket } from './notify.js'
+import { FORKING_TOO_FAST_MESSAGE, ForkRateLimiter } from './rate-limit.js'
+
+export {
+  type PoolWorker,
+  type PoolWorkerContext,
+  type RunPoolWorkerOptions,
+  runPoolWorker,
+} from './_worker-child.js'
+
+/**
+ * The listening socket the workers share.
+ * - `{ fd }`: a bound socket the caller owns (`bindHandoffSocket()` of
+ *   @forklift/socket, whose result fits as is, or a LISTEN_FDS descriptor).
+ *   The parent never listens or accepts on it; each worker does. The pool
+ *   never closes it: close it after `stop()`/`drain()` resolve, or after a
+ *   `reload()` that moved to another socket.
+ * - `{ reusePort }`: each worker binds its own SO_REUSEPORT socket (measured
+ *   beside the shared socket; kept for comparison and for callers who want
+ *   it). Workers must be allowed to bind the port.
+ */
+export type PoolSocket = { readonly fd: number } | { readonly reusePort: ReusePortSocket }
+
+/** Where `{ reusePort }` workers bind. */
+export interface ReusePortSocket {
+  port: number
+  host?: string
+  ipv6Only?: boolean
+}
+
+/** Options of a WorkerPool. */
+export interface WorkerPoolOptions {
+  /** The worker module (absolute path or file: URL); it calls `runPoolWorker()`. */
+  module: string | URL
+  /** How many workers to keep (an integer ≥ 1; `0` and `auto` are the caller's business). */
+  workers: number
+  socket: PoolSocket
+  /** The listen backlog each worker applies (listen(2) on a shared socket resets it); default 4096. */
+  backlog?: number
+  /** JSON-serialisable data for the workers' `createServer` (`context.data`), e.g. the config path. */
+  data?: unknown
+  /** Arguments after the module; default none. */
+  args?: string[]
+  /** Node options of the workers; default `process.execArgv`. */
+  execArgv?: string[]
+  /** Environment of the workers; default `process.env`. NOTIFY_SOCKET and LISTEN_* are always removed. */
+  env?: NodeJS.ProcessEnv
+  cwd?: string
+  /**
+   * Where workers' stdout/stderr go: `log` (default) reads them line by line
+   * into `logger` — JSON log lines keep their level, other lines become
+   * `STDOUT: …` at info and `STDERR: …` at error, as Swift's capture_stdio —
+   * so that no worker holds the pipe a starter such as swift-init waits on;
+   * `inherit`; `ignore`.
+   */
+  output?: 'log' | 'inherit' | 'ignore'
+  logger?: Logger
+  /** A worker must report listening within this; default 30 000 ms. */
+  startTimeoutMs?: number
+  /** `stop()`: SIGTERM, then SIGKILL after this; default 5000 ms. */
+  stopGraceMs?: number
+  /** Draining workers (old generations, `drain()`) are SIGKILLed after this; default 86 400 000 ms (Swift's stale_worker_timeout). */
+  staleWorkerTimeoutMs?: number
+  /** While draining, idle keep-alive connections get this long to send one more request (answered with `Connection: close`) before they are closed; default 1000 ms. */
+  idleGraceMs?: number
+  /** How long a worker may drain once the parent is gone; default 1000 ms. */
+  orphanGraceMs?: number
+  /** The respawn brake; default `new ForkRateLimiter({ workers })`. */
+  rateLimiter?: ForkRateLimiter
+}
+
+/** What `reload()` may change; everything else stays as it was. */
+export interface ReloadOptions {
+  socket?: PoolSocket
+  backlog?: number
+  data?: unknown
+  module?: string | URL
+  workers?: number
+  args?: string[]
+  execArgv?: string[]
+  env?: NodeJS.ProcessEnv
+}
+
+/** The life of one worker: starting → listening → draining/stopping → gone. */
+export type PoolWorkerState = 'starting' | 'listening' | 'draining' | 'stopping'
+
+/** One worker, as `workers()` and the events show it. */
+export interface PoolWorkerInfo {
+  pid: number
+  index: number
+  generation: number
+  state: PoolWorkerState
+  /** `Date.now()` at fork. */
+  startedAt: number
+  /** `Date.now()` when it reported listening. */
+  listeningAt?: number
+}
+
+/** A worker that exited. */
+export interface PoolWorkerExit extends PoolWorkerInfo {
+  code: number | null
+  signal: NodeJS.Signals | null
+  /** True when the pool asked for it (drain, stop, reload), false for a crash or a kill from outside. */
+  expected: boolean
+}
+
+/** The pool's life: new → starting → running ⇄ reloading → draining|stopping → stopped. */
+export type WorkerPoolState =
+  | 'new'
+  | 'starting'
+  | 'running'
+  | 'reloading'
+  | 'draining'
+  | 'stopping'
+  | 'stopped'
+
+/** Events of a WorkerPool. */
+export interface WorkerPoolEvents {
+  /** A worker was forked. */
+  spawn: [worker: PoolWorkerInfo]
+  /** A worker reported listening. */
+  listening: [worker: PoolWorkerInfo]
+  /** A worker exited. */
+  exit: [worker: PoolWorkerExit]
+  /** `start()`: every worker listens (swift-init: close stdout; systemd: READY=1). */
+  ready: []
+  /** `reload()`: the new generation listens and the old one drains (systemd: READY=1). */
+  reloaded: [generation: number]
+  /** Every worker is gone after `stop()` or `drain()`. */
+  stopped: []
+}
+
+/** Swift's default stale_worker_timeout: a day. */
+export const DEFAULT_STALE_WORKER_TIMEOUT_MS = 86_400_000
+export const DEFAULT_STOP_GRACE_MS = 5000
+export const DEFAULT_START_TIMEOUT_MS = 30_000
+export const DEFAULT_IDLE_GRACE_MS = 1000
+export const DEFAULT_ORPHAN_GRACE_MS = 1000
+export const DEFAULT_BACKLOG = 4096
+
+interface Generation {
+  number: number
+  module: string
+  args: string[]
+  execArgv: string[] | undefined
+  env: NodeJS.ProcessEnv
+  data: unknown
+  socket: PoolSocket
+  backlog: number
+  workers: number
+}
+
+interface Worker {
+  info: PoolWorkerInfo
+  child: ChildProcess
+  gen: Generation
+  expected: boolean
+  failure?: string
+  listening: Deferred<void>
+  exited: Promise<void>
+  timers: NodeJS.Timeout[]
+}
+
+const LISTEN_ENV = ['LISTEN_FDS', 'LISTEN_PID', 'LISTEN_FDNAMES']
+
+function checkWorkers(workers: number): number {
+  if (!Number.isInteger(workers) || workers < 1) {
+    throw new TypeError(`workers must be an integer >= 1, got ${String(workers)}`)
+  }
+  return workers
+}
+
+function checkSocket(socket: PoolSocket): PoolSocket {
+  if (socket instanceof NetServer) {
+    throw new TypeError(
+      'socket must be { fd } (bindHandoffSocket) or { reusePort }, not a net.Server: a parent holding a listening server accepts connections too',
+    )
+  }
+  if ('fd' in socket) {
+    if (!Number.isInteger(socket.fd) || socket.fd < 0) {
+      throw new TypeError(`socket.fd must be a descriptor, got ${String(socket.fd)}`)
+    }
+  } else if (!socket.reusePort || !Number.isInteger(socket.reusePort.port)) {
+    throw new TypeError('socket must be { fd } or { reusePort: { port, host? } }')
+  }
+  return socket
+}
+
+function modulePath(module: string | URL): string {
+  return module instanceof URL || module.startsWith('file:') ? fileURLToPath(module) : module
+}
+
+function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
+  return signal ? `signal ${signal}` : `code ${code}`
+}
+
+/**
+ * Keeps `workers` forked workers serving one listening socket. Never installs
+ * signal handlers: the runner maps SIGTERM → `stop()`, SIGHUP → `drain()`,
+ * SIGUSR1 → `reload()`, and tells swift-init and systemd (on `ready`,
+ * `reloaded`, before `stop()`/`drain()`).
+ */
+export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
+  readonly #logger: Logger
+  readonly #options: WorkerPoolOptions
+  readonly #limiter: ForkRateLimiter
+  #state: WorkerPoolState = 'new'
+  #gen: Generation
+  /** The current generation's workers by slot. */
+  #slots: (Worker | undefined)[] = []
+  /** Every live worker, any generation. */
+  readonly #all = new Set<Worker>()
+  readonly #respawnTimers = new Set<NodeJS.Timeout>()
+  #reloadChain: Promise<void> = Promise.resolve()
+  #finishing: Promise<void> | undefined
+  readonly #stopped = deferred<void>()
+
+  constructor(options: WorkerPoolOptions) {
+    super()
+    this.#options = options
+    this.#logger = options.logger ?? silentLogger()
+    const workers = checkWorkers(options.workers)
+    this.#gen = {
+      number: 1,
+      module: modulePath(options.module),
+      args: options.args ?? [],
+      execArgv: options.execArgv,
+      env: options.env ?? process.env,
+      data: options.data ?? null,
+      socket: checkSocket(options.socket),
+      backlog: options.backlog ?? DEFAULT_BACKLOG,
+      workers,
+    }
+    this.#limiter = options.rateLimiter ?? new ForkRateLimiter({ workers })
+  }
+
+  /** Where the pool is in its life. */
+  get state(): WorkerPoolState {
+    return this.#state
+  }
+
+  /** The generation now serving: 1 after `start()`, +1 per successful `reload()`. */
+  get generation(): number {
+    return this.#gen.number
+  }
+
+  /** Pids of the current generation's workers (those forked, listening or not). */
+  pids(): number[] {
+    return this.#slots.flatMap((w) => (w ? [w.info.pid] : []))
+  }
+
+  /** Every live worker, current and draining generations. */
+  workers(): PoolWorkerInfo[] {
+    return [...this.#all].map((w) => ({ ...w.info }))
+  }
+
+  /** Resolves once the pool stopped (after `stop()` or `drain()`). */
+  wait(): Promise<void> {
+    return this.#stopped.promise
+  }
+
+  /**
+   * Forks the workers and resolves when every one of them listens. Rejects
+   * (E_SUPERVISOR_SPAWN, after stopping what it started) when a worker exits
+   * or fails before listening, or does not listen within `startTimeoutMs`.
+   */
+  async start(): Promise<void> {
+    if (this.#state !== 'new') {
+      throw new SupervisorError('E_SUPERVISOR_STATE', `cannot start a pool that is ${this.#state}`)
+    }
+    this.#state = 'starting'
+    const gen = this.#gen
+    this.#slots = Array.from({ length: gen.workers }, (_, i) => this.#spawn(gen, i, true))
+    try {
+      await Promise.all(this.#slots.map((w) => w!.listening.promise))
+    } catch (err) {
+      if (this.#state === 'starting') await this.stop()
+      throw err
+    }
+    if (this.#state !== 'starting') {
+      throw new SupervisorError('E_SUPERVISOR_STATE', `pool ${this.#state} while starting`)
+    }
+    this.#state = 'running'
+    this.#logger.info({ workers: this.pids(), generation: gen.number }, 'all workers listening')
+    this.emit('ready')
+  }
+
+  /**
+   * Seamless reload: forks a new generation (new code: a fresh process loads
+   * the module anew; new `data`; another `socket` when bind options changed),
+   * waits until all of it listens, then tells the old generation to drain
+   * (SIGKILL after `staleWorkerTimeoutMs`). When the new generation fails to
+   * start, it is stopped, the old one keeps serving, and this rejects.
+   * Concurrent calls run one after the other.
+   */
+  reload(options: ReloadOptions = {}): Promise<void> {
+    const run = this.#reloadChain.then(() => this.#reload(options))
+    this.#reloadChain = run.catch(() => {})
+    return run
+  }
+
+  async #reload(options: ReloadOptions): Promise<void> {
+    if (this.#state !== 'running') {
+      throw new SupervisorError('E_SUPERVISOR_STATE', `cannot reload a pool that is ${this.#state}`)
+    }
+    const old = this.#gen
+    const gen: Generation = {
+      number: old.number + 1,
+      module: options.module ? modulePath(options.module) : old.module,
+      args: options.args ?? old.args,
+      execArgv: options.execArgv ?? old.execArgv,
+      env: options.env ?? old.env,
+      data: options.data !== undefined ? options.data : old.data,
+      socket: options.socket ? checkSocket(options.socket) : old.socket,
+      backlog: options.backlog ?? old.backlog,
+      workers: options.workers !== undefined ? checkWorkers(options.workers) : old.workers,
+    }
+    this.#state = 'reloading'
+    this.#logger.info(
+      { generation: gen.number, workers: gen.workers },
+      'reloading: forking new workers',
+    )
+    const fresh = Array.from({ length: gen.workers }, (_, i) => this.#spawn(gen, i, false))
+    try {
+      await Promise.all(fresh.map((w) => w.listening.promise))
+    } catch (err) {
+      this.#logger.error({ err }, 'reload failed: stopping the new workers, keeping the old ones')
+      await Promise.all(fresh.map((w) => this.#terminate(w, this.#options.stopGraceMs)))
+      if (this.#state === 'reloading') this.#state = 'running'
+      throw err
+    }
+    if (this.#state !== 'reloading') {
+      // stop()/drain() began meanwhile and already took the new workers along.
+      throw new SupervisorError('E_SUPERVISOR_STATE', `pool ${this.#state} while reloading`)
+    }
+    const stale = this.#slots
+    this.#gen = gen
+    this.#slots = fresh
+    this.#limiter.workers = gen.workers
+    this.#state = 'running'
+    for (const timer of this.#respawnTimers) clearTimeout(timer)
+    this.#respawnTimers.clear()
+    for (const w of stale) if (w) this.#drainWorker(w, this.#options.staleWorkerTimeoutMs)
+    this.#logger.info(
+      {
+        generation: gen.number,
+        workers: this.pids(),
+        draining: stale.flatMap((w) => (w ? [w.info.pid] : [])),
+      },
+      'reloaded: new workers listening, old ones draining',
+    )
+    this.emit('reloaded', gen.number)
+  }
+
+  /**
+   * Graceful stop (Swift's SIGHUP): every worker stops accepting, finishes
+   * its in-flight requests and exits; resolves when all are gone. Workers
+   * still draining after `timeoutMs` (default `staleWorkerTimeoutMs`) are
+   * SIGKILLed. No respawn after this began.
+   */
+  drain(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.#finishing) return this.#finishing
+    this.#beginFinish('draining')
+    for (const w of this.#all)
+      this.#drainWorker(w, options.timeoutMs ?? this.#options.staleWorkerTimeoutMs)
+    return this.#finish()
+  }
+
+  /**
+   * Stops now (Swift's SIGTERM): SIGTERM to every worker, SIGKILL after
+   * `graceMs` (default `stopGraceMs`); resolves when all are gone. Also ends
+   * a `drain()` in progress. No respawn after this began.
+   */
+  stop(options: { graceMs?: number } = {}): Promise<void> {
+    const graceMs = options.graceMs ?? this.#options.stopGraceMs
+    if (this.#state === 'stopping' || this.#state === 'stopped')
+      return this.#finishing ?? this.wait()
+    const draining = this.#finishing
+    this.#beginFinish('stopping')
+    for (const w of this.#all) void this.#terminate(w, graceMs)
+    return draining ?? this.#finish()
+  }
+
+  #beginFinish(state: 'draining' | 'stopping'): void {
+    const from = this.#state
+    this.#state = state
+    for (const timer of this.#respawnTimers) clearTimeout(timer)
+    this.#respawnTimers.clear()
+    this.#logger.info(
+      { from, workers: [...this.#all].map((w) => w.info.pid) },
+      state === 'draining' ? 'draining workers' : 'stopping workers',
+    )
+  }
+
+  #finish(): Promise<void> {
+    this.#finishing = (async () => {
+      // Workers forked while we waited (none: spawning stops with the state) are covered by the loop.
+      while (this.#all.size > 0) await Promise.all([...this.#all].map((w) => w.exited))
+      this.#state = 'stopped'
+      this.#logger.info('all workers exited')
+      this.emit('stopped')
+      this.#stopped.resolve()
+    })()
+    return this.#finishing
+  }
+
+  #spawn(gen: Generation, index: number, record: boolean): Worker {
+    if (record) this.#limiter.record()
+    const output = this.#options.output ?? 'log'
+    const std = output === 'log' ? 'pipe' : output
+    const stdio: StdioOptions = [
+      'ignore',
+      std,
+      std,
+      'ipc',
+      ...('fd' in gen.socket ? [gen.socket.fd] : []),
+    ]
+    const env = envWithoutNotifySocket(gen.env)
+    for (const key of LISTEN_ENV) delete env[key]
+    const child = fork(gen.module, gen.args, {
+      stdio,
+      env,
+      ...(gen.execArgv ? { execArgv: gen.execArgv } : {}),
+      ...(this.#options.cwd ? { cwd: this.#options.cwd } : {}),
+      serialization: 'json',
+    })
+    const startedAt = Date.now()
+    const info: PoolWorkerInfo = {
+      pid: child.pid ?? -1,
+      index,
+      generation: gen.number,
+      state: 'starting',
+      startedAt,
+    }
+    const listening = deferred<void>()
+    // A respawned worker that fails is handled by the exit handler; nobody awaits it.
+    listening.promise.catch(() => {})
+    const exited = deferred<void>()
+    const worker: Worker = {
+      info,
+      child,
+      gen,
+      expected: false,
+      listening,
+      exited: exited.promise,
+      timers: [],
+    }
+    this.#all.add(worker)
+    const log = this.#logger.child({ worker: info.pid, index, generation: gen.number })
+    if (output === 'log') this.#captureOutput(child, log)
+
+    const startTimer = setTimeout(() => {
+      const msg = `worker ${index} (pid ${info.pid}) did not listen within ${this.#options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS} ms`
+      worker.failure = msg
+      listening.reject(new SupervisorError('E_SUPERVISOR_SPAWN', msg))
+      log.error(msg)
+      child.kill('SIGKILL')
+    }, this.#options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS)
+    worker.timers.push(startTimer)
+
+    child.on('message', (message: unknown) => {
+      if (!isPoolMessage(message)) return
+      if (message.type === 'listening' && info.state === 'starting') {
+        clearTimeout(startTimer)
+        info.state = 'listening'
+        info.listeningAt = Date.now()
+        log.info(
+          { startupMs: info.listeningAt - startedAt },
+          `Started child ${info.pid} from parent ${process.pid}`,
+        )
+        listening.resolve()
+        this.emit('listening', { ...info })
+      } else if (message.type === 'failed') {
+        worker.failure = (message as { message?: string }).message ?? 'unknown error'
+      }
+    })
+    child.on('error', (err) => {
+      // fork failures (EAGAIN, ENOMEM) and IPC errors; 'exit' may never follow a failed spawn.
+      log.error({ err }, `worker error: ${err.message}`)
+      if (child.pid === undefined) onExit(null, null)
+    })
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (!this.#all.has(worker)) return
+      this.#all.delete(worker)
+      for (const t of worker.timers) clearTimeout(t)
+      const exit: PoolWorkerExit = { ...info, code, signal, expected: worker.expected }
+      if (info.state === 'starting') {
+        const why = worker.failure ? `: ${worker.failure}` : ''
+        listening.reject(
+          new SupervisorError(
+            'E_SUPERVISOR_SPAWN',
+            `worker ${index} (pid ${info.pid}) exited before listening (${describeExit(code, signal)})${why}`,
+          ),
+        )
+      }
+      if (worker.expected) {
+        log.info({ code, signal }, `Child ${info.pid} exited (${describeExit(code, signal)})`)
+      } else {
+        log.error(
+          { code, signal },
+          `Removing dead child ${info.pid} from parent ${process.pid} (${describeExit(code, signal)})`,
+        )
+      }
+      exited.resolve()
+      this.emit('exit', exit)
+      if (this.#slots[index] === worker && gen === this.#gen) {
+        this.#slots[index] = undefined
+        if (!worker.expected && (this.#state === 'running' || this.#state === 'reloading')) {
+          this.#respawn(index)
+        }
+      }
+    }
+    child.on('exit', onExit)
+
+    const init: InitMessage = {
+      forkliftPool: 1,
+      type: 'init',
+      index,
+      generation: gen.number,
+      data: gen.data,
+      listen: this.#listenPlan(gen),
+      idleGraceMs: this.#options.idleGraceMs ?? DEFAULT_IDLE_GRACE_MS,
+      orphanGraceMs: this.#options.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS,
+    }
+    child.send(init, (err) => {
+      if (err) log.debug({ err }, 'could not send init (worker already gone)')
+    })
+    this.emit('spawn', { ...info })
+    return worker
+  }
+
+  #listenPlan(gen: Generation): ListenPlan {
+    if ('fd' in gen.socket) return { kind: 'fd', fd: LISTEN_FD, backlog: gen.backlog }
+    const { port, host, ipv6Only } = gen.socket.reusePort
+    return {
+      kind: 'reusePort',
+      port,
+      ...(host !== undefined ? { host } : {}),
+      ...(ipv6Only ? { ipv6Only } : {}),
+      backlog: gen.backlog,
+    }
+  }
+
+  #respawn(index: number): void {
+    const delay = this.#limiter.delayMs()
+    const go = () => {
+      if (this.#state !== 'running' && this.#state !== 'reloading') return
+      if (this.#slots[index]) return
+      this.#slots[index] = this.#spawn(this.#gen, index, true)
+    }
+    if (delay <= 0) {
+      go()
+      return
+    }
+    this.#logger.warn({ delayMs: delay, index }, FORKING_TOO_FAST_MESSAGE)
+    const timer = setTimeout(() => {
+      this.#respawnTimers.delete(timer)
+      go()
+    }, delay)
+    this.#respawnTimers.add(timer)
+  }
+
+  /** Tells a worker to drain; SIGKILL after `timeoutMs`. A worker not yet listening is simply stopped. */
+  #drainWorker(w: Worker, timeoutMs = DEFAULT_STALE_WORKER_TIMEOUT_MS): void {
+    if (w.info.state === 'draining' || w.info.state === 'stopping') return
+    w.expected = true
+    if (w.info.state === 'starting') {
+      void this.#terminate(w, this.#options.stopGraceMs)
+      return
+    }
+    w.info.state = 'draining'
+    const msg: DrainMessage = {
+      forkliftPool: 1,
+      type: 'drain',
+      idleGraceMs: this.#options.idleGraceMs ?? DEFAULT_IDLE_GRACE_MS,
+    }
+    w.child.send(msg, (err) => {
+      if (err) void this.#terminate(w, this.#options.stopGraceMs)
+    })
+    const timer = setTimeout(() => {
+      this.#logger.warn(
+        { worker: w.info.pid },
+        `Killing long-running stale worker ${w.info.pid} after ${Math.round(timeoutMs / 1000)}s`,
+      )
+      w.child.kill('SIGKILL')
+    }, timeoutMs)
+    w.timers.push(timer)
+  }
+
+  /** SIGTERM now, SIGKILL after `graceMs`; resolves when the worker is gone. */
+  #terminate(w: Worker, graceMs = DEFAULT_STOP_GRACE_MS): Promise<void> {
+    if (!this.#all.has(w)) return w.exited
+    w.expected = true
+    if (w.info.state !== 'stopping') {
+      w.info.state = 'stopping'
+      w.child.kill('SIGTERM')
+      const timer = setTimeout(() => w.child.kill('SIGKILL'), graceMs)
+      w.timers.push(timer)
+    }
+    return w.exited
+  }
+
+  #captureOutput(child: ChildProcess, log: Logger): void {
+    const pipe = (stream: NodeJS.ReadableStream | null, name: 'stdout' | 'stderr') => {
+      if (!stream) return
+      const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY })
+      lines.on('line', (line) => relayLine(log, name, line))
+    }
+    pipe(child.stdout, 'stdout')
+    pipe(child.stderr, 'stderr')
+  }
+}
+
+const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal'])
+
+/** One line of a worker's output into the parent's log; JSON log lines keep their level and fields. */
+function relayLine(log: Logger, stream: 'stdout' | 'stderr', line: string): void {
+  if (line.startsWith('{')) {
+    try {
+      const obj = JSON.parse(line) as Record<string, unknown>
+      const level = typeof obj.level === 'string' && LEVELS.has(obj.level) ? obj.level : undefined
+      if (level) {
+        const { level: _l, time: _t, pid: _p, server: _s, hostname: _h, msg, ...fields } = obj
+        ;(log[level as 'info'] as (o: object, m?: string) => void)(
+          fields,
+          typeof msg === 'string' ? msg : '',
+        )
+        return
+      }
+    } catch {}
+  }
+  if (stream === 'stdout') log.info(`STDOUT: ${line}`)
+  else log.error(`STDERR: ${line}`)
+}
