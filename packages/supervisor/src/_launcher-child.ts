@@ -72,22 +72,12 @@ process.once('message', async (msg: InitMessage) => {
   launcher = l
   l.on('ready', () => void tell({ type: 'started' }))
   l.on('signal', (signal: NodeJS.Signals) => void tell({ type: 'signal', signal }))
-  const handle = l.launchService(
-    msg.spec.options === undefined
-      ? { module: msg.spec.url, export: msg.spec.export, name: msg.spec.name }
-      : {
-          module: msg.spec.url,
-          export: msg.spec.export,
-          name: msg.spec.name,
-          options: msg.spec.options,
-        },
-    1,
-    {
-      workerIndex: msg.workerIndex,
-      respawns: msg.respawns,
-      inWorker: true,
-    },
-  )
+  const { url, export: exportName, name, options } = msg.spec
+  const handle = l.launchService({ module: url, export: exportName, name, options }, 1, {
+    workerIndex: msg.workerIndex,
+    respawns: msg.respawns,
+    inWorker: true,
+  })
   handle.started.then((result) => {
     if (!result.ok) void tell({ type: 'start-failed', error: serializeError(result.error) })
   })

@@ -107,9 +107,7 @@ export function resolveServiceSpec(spec: ServiceSpec): ResolvedServiceSpec {
   }
   const file = url.slice(url.lastIndexOf('/') + 1)
   const name = spec.name ?? `${file}#${exportName}`
-  return spec.options === undefined
-    ? { url, export: exportName, name }
-    : { url, export: exportName, options: spec.options, name }
+  return { url, export: exportName, options: spec.options, name }
 }
 
 /** Imports a resolved spec and builds its service. */
