@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest'
+import * as supervisor from './index.js'
+
+describe('the barrel', () => {
+  it('re-exports every concern', () => {
+    for (const name of [
+      'sdNotify',
+      'notifyReady',
+      'ForkRateLimiter',
+      'exitWhenParentDies',
+      'Service',
+      'ServiceLauncher',
+      'ProcessLauncher',
+      'launch',
+      'WorkerPool',
+      'runPoolWorker',
+      'SupervisorError',
+    ]) {
+      expect(supervisor, name).toHaveProperty(name)
+    }
+  })
+})
