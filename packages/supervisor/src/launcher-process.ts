@@ -84,8 +84,6 @@ interface Worker {
   startError?: Error
   /** We asked it to stop (SIGTERM/SIGINT). */
   stopRequested: boolean
-  /** It is being replaced by a reload: respawn at once. */
-  replacing: boolean
   /** It reported receiving this signal. */
   sawSignal?: NodeJS.Signals
   killed: boolean
@@ -167,7 +165,6 @@ export class ProcessLauncher extends LauncherBase {
     this.logger.info({ service: resolved.name, workers }, `Starting ${workers} workers`)
     for (let slot = 0; slot < workers; slot++) wrap.pending.push(slot)
     this.#drain(wrap)
-    const workersOf = () => wrap.slots.filter((w): w is Worker => w !== undefined)
     return {
       name: resolved.name,
       workers,
@@ -175,7 +172,7 @@ export class ProcessLauncher extends LauncherBase {
         return wrap.state
       },
       started: wrap.started.promise,
-      pids: () => workersOf().map((w) => w.pid),
+      pids: () => wrap.slots.filter((w) => w !== undefined).map((w) => w.pid),
     }
   }
 
@@ -244,7 +241,6 @@ export class ProcessLauncher extends LauncherBase {
       started: false,
       readyEpoch: -1,
       stopRequested: false,
-      replacing: false,
       killed: false,
     }
     this.#workers.set(worker.pid, worker)
@@ -310,6 +306,8 @@ export class ProcessLauncher extends LauncherBase {
       case 'start-failed': {
         const error = deserializeError(msg.error)
         worker.startError = error
+        // A first-start failure is logged once, by #abandon, when the worker has exited.
+        if (!wrap.everStarted[worker.slot] && !wrap.respawnOnStartFailure) return
         this.logger.error(
           { child: worker.pid, service: wrap.spec.name, err: error },
           `Service ${wrap.spec.name} failed to start in child ${worker.pid}: ${error.message}`,
@@ -571,7 +569,6 @@ export class ProcessLauncher extends LauncherBase {
           kill(w, 'SIGHUP')
           continue
         }
-        w.replacing = true
         w.stopRequested = true
         kill(w, 'SIGTERM')
         if (this.gracefulShutdownMs > 0) {
