@@ -73,7 +73,7 @@ export const manageCommand = defineCommand({
         )
       }
     }
-    const registry = openRegistry(connection)
+    const registry = openRegistry(connection, { mustExist: true })
     try {
       switch (command) {
         case 'service-list': {

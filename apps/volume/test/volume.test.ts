@@ -292,6 +292,11 @@ describe('forklift-volume', () => {
     const noFile = manage([])
     expect(noFile.status).toBe(2)
     const dir = tempDir()
+    const typo = manage(['--connection', `sqlite:///${dir}/typo.sqlite`, 'service-list'])
+    expect([typo.status, typo.stderr.trim()]).toEqual([
+      1,
+      `forklift-volume-manage: registry sqlite:///${dir}/typo.sqlite does not exist (no service has registered there yet)`,
+    ])
     const file = conf(dir, {
       defaults: 'enabled_backends = a',
       reportInterval: 'soon',

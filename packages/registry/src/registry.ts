@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { type Logger, silentLogger } from '@forklift/log'
 import { Kysely, PostgresDialect, type RawBuilder, type Selectable, sql } from 'kysely'
 import pg from 'pg'
@@ -46,6 +47,12 @@ export interface OpenRegistryOptions {
   poolSize?: number
   /** Give up connecting to PostgreSQL after this long (default 5000 ms). */
   connectTimeoutMs?: number
+  /**
+   * Refuse to create a SQLite file that does not exist yet (E_REGISTRY_CONNECT):
+   * for readers such as service-list, where a mistyped path should not
+   * silently show an empty, brand-new registry. Default false.
+   */
+  mustExist?: boolean
 }
 
 /**
@@ -230,6 +237,12 @@ export class Registry {
     const t = this.#target
     let db: Kysely<RegistryDatabase>
     if (t.kind === 'sqlite') {
+      if (this.#options.mustExist && !existsSync(t.path)) {
+        throw new RegistryError(
+          'E_REGISTRY_CONNECT',
+          `registry ${this.url} does not exist (no service has registered there yet)`,
+        )
+      }
       db = new Kysely({ dialect: new NodeSqliteDialect(t.path) })
     } else {
       const pool = new pg.Pool({

@@ -1,6 +1,6 @@
 import { fork } from 'node:child_process'
 import { once } from 'node:events'
-import { readdirSync, readlinkSync } from 'node:fs'
+import { existsSync, readdirSync, readlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { openRegistry, type Registry, RegistryError, SCHEMA_VERSION } from '../src/index.js'
@@ -195,6 +195,18 @@ describe('registry errors', () => {
     expect(err.message).toBe('cannot open registry postgres://forklift:***@127.0.0.1:1/none')
     const again = (await r.listServices().catch((e: unknown) => e)) as RegistryError
     expect(again.code).toBe('E_REGISTRY_CONNECT')
+  })
+
+  it('with mustExist, refuses to create a SQLite registry that is not there', async () => {
+    const path = join(tempDir(), 'typo.sqlite')
+    const r = openRegistry(`sqlite:///${path}`, { mustExist: true })
+    onTestFinished(() => r.close())
+    const err = (await r.listServices().catch((e: unknown) => e)) as RegistryError
+    expect(err.code).toBe('E_REGISTRY_CONNECT')
+    expect(err.message).toBe(
+      `registry sqlite:///${path} does not exist (no service has registered there yet)`,
+    )
+    expect(existsSync(path)).toBe(false)
   })
 
   it('refuses a schema newer than it understands', async () => {
