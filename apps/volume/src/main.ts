@@ -12,7 +12,6 @@ import {
 import {
   type JsonValue,
   type LaunchedService,
-  launcherOptionsFromConf,
   ProcessLauncher,
 } from '@forklift/supervisor/launcher'
 import {
@@ -83,7 +82,8 @@ export async function launchVolumeServices(
   const launcher = new ProcessLauncher({
     logger,
     workerLog,
-    ...launcherOptionsFromConf(conf.defaults),
+    gracefulShutdownTimeout: conf.gracefulShutdownTimeout,
+    restartMethod: conf.restartMethod,
   })
   const launched: Array<{ host: string; service: LaunchedService }> = []
   try {

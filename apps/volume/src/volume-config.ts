@@ -2,6 +2,8 @@ import { hostname } from 'node:os'
 import { dirname, resolve } from 'node:path'
 import {
   type Config,
+  ConfigError,
+  type ConfigWhere,
   configFloatValue,
   configTrueValue,
   listFromCsv,
@@ -15,6 +17,7 @@ import {
   DEFAULT_STATE_PATH,
   defaultConnectionUrl,
 } from '@forklift/registry'
+import { RESTART_METHODS, type RestartMethod } from '@forklift/supervisor/launcher'
 
 /** One enabled backend, as its own config section describes it. */
 export interface BackendConfig {
@@ -43,8 +46,10 @@ export interface VolumeConfig {
   reportInterval: number
   periodicInterval: number
   serviceDownTime: number
-  /** [DEFAULT] as configparser sees it (graceful_shutdown_timeout, restart_method, ...). */
-  defaults: Record<string, string>
+  /** Seconds a graceful stop may take (0 = forever); the ProcessLauncher's. */
+  gracefulShutdownTimeout: number
+  /** What SIGHUP does to the workers (as a daemon). */
+  restartMethod: RestartMethod
   statePath: string
   connection: string
   logFile: string | undefined
@@ -99,7 +104,8 @@ export function loadVolumeConfig(configFile: string, configDir?: string): Volume
     reportInterval,
     periodicInterval: num('periodic_interval', DEFAULT_PERIODIC_INTERVAL, 0),
     serviceDownTime: num('service_down_time', DEFAULT_SERVICE_DOWN_TIME, 0.001),
-    defaults: view.defaults(),
+    gracefulShutdownTimeout: num('graceful_shutdown_timeout', 60, 0),
+    restartMethod: restartMethod(d('restart_method'), where('restart_method')),
     statePath,
     connection:
       (view.hasSection('database') && view.own('database', 'connection')?.trim()) ||
@@ -108,6 +114,18 @@ export function loadVolumeConfig(configFile: string, configDir?: string): Volume
     debug: configTrueValue(d('debug')),
     backends,
   }
+}
+
+function restartMethod(v: string | undefined, where: ConfigWhere): RestartMethod {
+  const m = v?.trim() || 'reload'
+  if (!(RESTART_METHODS as readonly string[]).includes(m)) {
+    throw new ConfigError(
+      'E_CONFIG_VALUE',
+      where,
+      `must be reload or mutate, not ${JSON.stringify(v)}`,
+    )
+  }
+  return m as RestartMethod
 }
 
 /** Several configs read in order, later ones winning key by key. */

@@ -302,6 +302,12 @@ describe('forklift-volume', () => {
       reportInterval: 'soon',
       sections: `[a]\n${OK}\n`,
     })
+    const bad = conf(tempDir(), { defaults: 'enabled_backends = a\nrestart_method = never' })
+    const r2 = volumeSync(['--config-file', bad])
+    expect([r2.status, r2.stderr.trim()]).toEqual([
+      1,
+      `forklift-volume: ${bad}:9 [DEFAULT] restart_method: must be reload or mutate, not "never"`,
+    ])
     const r = manage(['--config-file', file, 'service-list'])
     expect(r.status).toBe(1)
     expect(r.stderr.trim()).toBe(
