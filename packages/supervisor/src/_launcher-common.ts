@@ -3,13 +3,13 @@
 // class that owns signal handling, systemd notification and the exit code.
 
 import { EventEmitter } from 'node:events'
-import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { isAbsolute, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { isForkliftError } from '@forklift/errors'
 import { type Logger, silentLogger } from '@forklift/log'
 import { deferred } from './_deferred.js'
+import { procStatFields } from './_proc-stat.js'
 import { SupervisorError } from './errors.js'
 import { notifyReady, notifyReloading, notifyStopping } from './notify.js'
 import { isServiceBase, type ServiceBase } from './service.js'
@@ -183,17 +183,10 @@ export function deserializeError(data: SerializedError): Error {
  * whether stdout is a TTY.
  */
 export function isDaemon(): boolean {
-  try {
-    const stat = readFileSync('/proc/self/stat', 'utf8')
-    // Fields after "pid (comm)": state ppid pgrp session tty_nr tpgid ...
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    const pgrp = Number(f[2])
-    const ttyNr = Number(f[4])
-    const tpgid = Number(f[5])
-    return ttyNr === 0 || tpgid !== pgrp
-  } catch {
-    return !process.stdout.isTTY
-  }
+  // proc(5) fields 5 (pgrp), 7 (tty_nr) and 8 (tpgid).
+  const f = procStatFields()
+  if (!f) return !process.stdout.isTTY
+  return Number(f[4]) === 0 || Number(f[5]) !== Number(f[2])
 }
 
 /** The result of one service's first start. */

@@ -6,7 +6,7 @@
  * subreaper), polled from /proc because Node's `process.ppid` is read once at
  * start-up and never changes.
  */
-import { readFileSync } from 'node:fs'
+import { procStatFields } from './_proc-stat.js'
 
 /** Options of exitWhenParentDies. */
 export interface ParentWatchOptions {
@@ -29,15 +29,8 @@ export interface ParentWatchOptions {
 
 /** The current parent pid, read from /proc (field 4 of /proc/self/stat), or undefined. */
 export function currentParentPid(): number | undefined {
-  try {
-    const stat = readFileSync('/proc/self/stat', 'utf8')
-    // comm (field 2) may contain spaces and parens: fields start after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    const ppid = Number(fields[1])
-    return Number.isInteger(ppid) ? ppid : undefined
-  } catch {
-    return undefined
-  }
+  const ppid = Number(procStatFields()?.[1])
+  return Number.isInteger(ppid) && ppid > 0 ? ppid : undefined
 }
 
 function parentAlive(parentPid: number): boolean {

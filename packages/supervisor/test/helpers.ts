@@ -1,10 +1,11 @@
 // Shared test helpers: processes that clean up after themselves, deadlines instead of sleeps.
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { onTestFinished } from 'vitest'
+import { procStatFields } from '../src/_proc-stat.js'
 
 /** Absolute path of a fixture. */
 export function fixture(name: string): string {
@@ -20,12 +21,8 @@ export function tempDir(prefix = 'fl-sup-'): string {
 
 /** True while `pid` exists and is not a zombie. */
 export function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
-  } catch {
-    return false
-  }
+  const state = procStatFields(pid)?.[0]
+  return state !== undefined && state !== 'Z'
 }
 
 /** Kills `pid` with SIGKILL when the test finishes, if still alive. */

@@ -2,9 +2,10 @@
 // runs a ServiceLauncher or ProcessLauncher over test/fixtures/services.mjs
 // and prints JSON events on stdout.
 import { spawn, spawnSync } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
+import { procStatFields } from '../src/_proc-stat.js'
 import { createNotifyReceiver, type NotifyReceiver } from '../src/notify-testing.js'
 import { fixture, isAlive, type Proc, startNode, tempDir, waitUntil } from './helpers.js'
 
@@ -109,8 +110,7 @@ async function receiver(): Promise<NotifyReceiver> {
 
 /** utime + stime of `pid`, in clock ticks. */
 function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  const f = procStatFields(pid)!
   return Number(f[11]) + Number(f[12])
 }
 
