@@ -1,0 +1,174 @@
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { alive, Sandbox, waitGone } from './_sandbox.js'
+
+describe('starting', () => {
+  it('a server that dies while starting: its output and a non-zero status', async () => {
+    const sb = new Sandbox().install('object-server', 'proxy-server')
+    const bad = sb.conf('object-server.conf', { fail_at_start: 'ERROR: bind_port is required' })
+    const good = sb.conf('proxy-server.conf')
+    expect(await sb.manager(['object', 'proxy']).start()).toBe(1)
+    expect(sb.take()).toBe(
+      `Starting object-server...(${bad})\nStarting proxy-server...(${good})\nERROR: bind_port is required\n\n`,
+    )
+    expect(alive(sb.readPid('proxy-server.pid'))).toBe(true)
+  })
+
+  it('a server that dies silently while starting still fails the start', async () => {
+    const sb = new Sandbox()
+    const conf = sb.conf('object-server.conf')
+    writeFileSync(`${sb.bin}/swift-object-server`, '#!/bin/sh\nexit 3\n', { mode: 0o755 })
+    expect(await sb.manager(['object']).start()).toBe(1)
+    expect(sb.take()).toBe(`Starting object-server...(${conf})\n`)
+  })
+
+  it('output that is only a warning: printed, the server lives, status 0', async () => {
+    const sb = new Sandbox().install('object-server')
+    const conf = sb.conf('object-server.conf', { say: 'WARNING: running without mount_check' })
+    const t0 = Date.now()
+    expect(await sb.manager(['object']).start()).toBe(0)
+    // swift waits WARNING_WAIT (3 s) to see whether the server dies after printing.
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(2_900)
+    expect(sb.take()).toBe(
+      `Starting object-server...(${conf})\nWARNING: running without mount_check\n\n`,
+    )
+    expect(alive(sb.readPid('object-server.pid'))).toBe(true)
+  })
+
+  it('a binary that vanished: "does not exist"', async () => {
+    const sb = new Sandbox().install('object-server')
+    const conf = sb.conf('object-server.conf')
+    const m = sb.manager(['object'])
+    rmSync(`${sb.bin}/swift-object-server`)
+    expect(await m.start()).toBe(1)
+    expect(sb.take()).toBe(
+      `Starting object-server...(${conf})\nswift-object-server does not exist\n`,
+    )
+  })
+
+  it('no-wait: returns at once, the server comes up on its own', async () => {
+    const sb = new Sandbox().install('object-server')
+    const conf = sb.conf('object-server.conf', { say: 'never read' })
+    const t0 = Date.now()
+    expect(await sb.manager(['object']).noWait()).toBe(0)
+    expect(Date.now() - t0).toBeLessThan(2_500)
+    expect(sb.take()).toBe(`Starting object-server...(${conf})\n`)
+    const started = await sb.waitForEvent((e) => e.event === 'started')
+    expect(started.pid).toBe(sb.readPid('object-server.pid'))
+  })
+
+  it('once on a daemon: "Running ... once", waits for the pass to end', async () => {
+    const sb = new Sandbox().install('object-replicator')
+    const conf = sb.conf('object-server.conf', { once_seconds: '0.3' })
+    expect(await sb.manager(['object-replicator']).once()).toBe(0)
+    expect(sb.take()).toBe(`Running object-replicator once...(${conf})\n`)
+    const events = sb.eventList()
+    expect(events.map((e) => e.event)).toEqual(['started', 'once-done'])
+    expect(events[0]!.argv).toEqual([conf, 'once'])
+    await waitGone(events[0]!.pid)
+  })
+
+  it('once on a main server returns when it is up (swift never returns)', async () => {
+    const sb = new Sandbox().install('object-server')
+    const conf = sb.conf('object-server.conf')
+    expect(await sb.manager(['object']).start({ once: true })).toBe(0)
+    expect(sb.take()).toBe(`Starting object-server...(${conf})\n`)
+    const [started] = sb.eventList()
+    expect(started!.argv).toEqual([conf])
+    expect(alive(started!.pid)).toBe(true)
+  })
+
+  it('no-daemon: foreground with `verbose`, abort (Ctrl-C) stops it', async () => {
+    const sb = new Sandbox().install('object-server')
+    const conf = sb.conf('object-server.conf')
+    const ac = new AbortController()
+    const done = sb.manager(['object']).noDaemon({ signal: ac.signal })
+    const started = await sb.waitForEvent((e) => e.event === 'started')
+    expect(started.argv).toEqual([conf, 'verbose'])
+    expect(sb.readPid('object-server.pid')).toBe(started.pid)
+    ac.abort()
+    expect(await done).toBe(0)
+    expect(sb.take()).toBe(
+      [
+        `Starting object-server...(${conf})`,
+        '',
+        'user quit',
+        `Signal object-server  pid: ${started.pid}  signal: 15`,
+        `object-server (${started.pid}) appears to have stopped`,
+        '',
+      ].join('\n'),
+    )
+    await waitGone(started.pid)
+  })
+
+  it('no-daemon: returns when the server exits, status by its exit code', async () => {
+    const sb = new Sandbox().install('object-server')
+    sb.conf('object-server.conf', { fail_at_start: 'boom', exit_code: 2 })
+    expect(await sb.manager(['object']).noDaemon()).toBe(1)
+    expect(existsSync(sb.pidFile('object-server.pid'))).toBe(false)
+  })
+
+  it('raises resource limits before spawning, warning when not permitted', async () => {
+    const sb = new Sandbox().install('object-server')
+    sb.conf('object-server.conf')
+    const m = sb.manager(['object'], { raiseLimits: true })
+    expect(await m.start()).toBe(0)
+    const limits = readFileSync(`/proc/${sb.readPid('object-server.pid')}/limits`, 'utf8')
+    const out = sb.take()
+    // Each limit is either in force in the child, or swift-init's warning says why not
+    // (not root, or above what the kernel allows, e.g. fs.nr_open < 32768).
+    for (const [row, value, words] of [
+      ['Max open files', 32768, 'file descriptor'],
+      ['Max data size', 2147483648, 'memory'],
+      ['Max processes', 8192, 'max process'],
+    ] as const) {
+      const applied = new RegExp(`${row}\\s+${value}\\s+${value}`).test(limits)
+      const warned = out.includes(
+        `WARNING: Unable to modify ${words} limit.  Running as non-root?\n`,
+      )
+      expect(applied !== warned, `${row}: applied=${applied} warned=${warned}`).toBe(true)
+    }
+    if (process.getuid?.() === 0) expect(limits).toMatch(/Max processes\s+8192\s+8192/)
+  })
+})
+
+describe('status --json', () => {
+  it('one entry per instance with its state; changes nothing', async () => {
+    const sb = new Sandbox().install('object-server', 'proxy-server')
+    const c1 = sb.conf('object-server/1.conf')
+    const c2 = sb.conf('object-server/2.conf')
+    const proxy = sb.conf('proxy-server.conf')
+    await sb.manager(['object.1']).start()
+    const pid = sb.readPid('object-server/1.pid')
+    writeFileSync(sb.pidFile('object-server/2.pid'), 'junk')
+    sb.take()
+    const report = sb.manager(['main']).statusReport()
+    expect(report.status).toBe(1)
+    expect(report.instances).toEqual([
+      {
+        server: 'object-server',
+        conf_file: c1,
+        pid_file: sb.pidFile('object-server/1.pid'),
+        pid,
+        state: 'running',
+      },
+      {
+        server: 'object-server',
+        conf_file: c2,
+        pid_file: sb.pidFile('object-server/2.pid'),
+        pid: null,
+        state: 'invalid',
+      },
+      {
+        server: 'proxy-server',
+        conf_file: proxy,
+        pid_file: sb.pidFile('proxy-server.pid'),
+        pid: null,
+        state: 'stopped',
+      },
+    ])
+    expect(sb.take()).toBe('')
+    expect(existsSync(sb.pidFile('object-server/2.pid'))).toBe(true)
+    expect(sb.manager(['object']).statusReport().status).toBe(0)
+  })
+})
