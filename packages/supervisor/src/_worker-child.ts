@@ -3,16 +3,15 @@
 // request or when the parent dies.
 import type { ServerResponse } from 'node:http'
 import { Server as NetServer, type Socket } from 'node:net'
-import { Server as TlsServer } from 'node:tls'
-import { type Logger, silentLogger } from '@forklift/log'
+import type { Logger } from '@forklift/log'
 import {
   type DrainMessage,
   type InitMessage,
   isPoolMessage,
-  LISTEN_FD,
   type ListenPlan,
   type WorkerMessage,
 } from './_worker-protocol.js'
+import { silentWorkerLogger } from './_worker-silent-logger.js'
 import { SupervisorError } from './errors.js'
 import { exitWhenParentDies } from './watchdog.js'
 
@@ -131,7 +130,7 @@ export async function runPoolWorker(options: RunPoolWorkerOptions): Promise<Pool
       'runPoolWorker must run in a process forked by a WorkerPool (no IPC channel)',
     )
   }
-  const logger = options.logger ?? silentLogger()
+  const logger = options.logger ?? silentWorkerLogger()
   const exit = options.exit ?? true
   if (options.handleSignals ?? true) {
     // The parent decides; a SIGHUP or SIGUSR1 sent to the whole process group must not kill us.
@@ -260,8 +259,9 @@ function trackConnections(server: NetServer): void {
   if (trackedSockets.has(server)) return
   const sockets = new Set<Socket>()
   trackedSockets.set(server, sockets)
-  // An https server parses HTTP on the TLS socket, not on the TCP one.
-  const event = server instanceof TlsServer ? 'secureConnection' : 'connection'
+  // An https server parses HTTP on the TLS socket, not on the TCP one. Duck
+  // typing: importing node:tls to test instanceof costs every worker ~5 MiB.
+  const event = 'setSecureContext' in server ? 'secureConnection' : 'connection'
   server.on(event, (socket: Socket) => {
     sockets.add(socket)
     socket.once('close', () => sockets.delete(socket))

@@ -1,0 +1,264 @@
+// WorkerPool with real processes and sockets: the workers are
+// test/fixtures/pool-worker.mjs (built dist), the port a bound-not-listening
+// socket as the runner gets from bindHandoffSocket.
+import { once } from 'node:events'
+import { Agent } from 'node:http'
+import { describe, expect, onTestFinished, test } from 'vitest'
+import { isSupervisorError } from '../src/errors.js'
+import type { PoolWorkerExit, PoolWorkerInfo } from '../src/worker-pool.js'
+import { fixture, isAlive, startNode, waitUntil } from './helpers.js'
+import { get, handoffSocket, recordingLogger, testPool } from './worker-pool-helpers.js'
+
+/** Requests (new connection each) until every pid in `want` answered; returns who answered. */
+async function answeringPids(
+  port: number,
+  want: number[],
+  timeoutMs = 10_000,
+): Promise<Set<number>> {
+  const seen = new Set<number>()
+  await waitUntil(
+    async () => {
+      const answers = await Promise.all(Array.from({ length: 8 }, () => get(port)))
+      for (const a of answers) seen.add(a.body.pid)
+      return want.every((p) => seen.has(p))
+    },
+    { timeoutMs, intervalMs: 0, what: `answers from ${want.join(', ')}` },
+  )
+  return seen
+}
+
+describe('WorkerPool', () => {
+  test('two workers serve the one socket, each answering (distinct pids)', async () => {
+    const socket = handoffSocket()
+    const pool = testPool({ socket })
+    const ready = once(pool, 'ready')
+    await pool.start()
+    await ready
+    expect(pool.state).toBe('running')
+    expect(pool.generation).toBe(1)
+    const pids = pool.pids()
+    expect(pids).toHaveLength(2)
+    expect(new Set(pids).size).toBe(2)
+    expect(
+      pool
+        .workers()
+        .map((w) => [w.index, w.state])
+        .sort(),
+    ).toEqual([
+      [0, 'listening'],
+      [1, 'listening'],
+    ])
+    const seen = await answeringPids(socket.port, pids)
+    expect([...seen].sort()).toEqual([...pids].sort())
+  })
+
+  test('kill -9 of a worker: replaced in the same slot, no request fails meanwhile', async () => {
+    const socket = handoffSocket()
+    const { logger, lines } = recordingLogger()
+    const pool = testPool({ socket, logger })
+    await pool.start()
+    const [victim, survivor] = pool.pids() as [number, number]
+
+    // Requests keep flowing through the kill: the surviving worker shares the
+    // accept queue, so nothing waits on the dead one.
+    let failures = 0
+    let served = 0
+    let load = true
+    const loader = (async () => {
+      while (load) {
+        await get(socket.port).then(
+          () => served++,
+          () => failures++,
+        )
+      }
+    })()
+    const replaced = new Promise<PoolWorkerInfo>((resolve) =>
+      pool.on('listening', (w) => {
+        if (w.index === 0) resolve(w)
+      }),
+    )
+    const killedAt = Date.now()
+    process.kill(victim, 'SIGKILL')
+    const fresh = await replaced
+    const listeningMs = Date.now() - killedAt
+    const seen = await answeringPids(socket.port, [fresh.pid])
+    const servingMs = Date.now() - killedAt
+    load = false
+    await loader
+    console.log(
+      `kill -9 → replacement listening in ${listeningMs} ms, answering within ${servingMs} ms (${served} requests meanwhile)`,
+    )
+    expect(fresh.pid).not.toBe(victim)
+    expect(pool.pids().sort()).toEqual([fresh.pid, survivor].sort())
+    expect(seen.has(victim)).toBe(false)
+    expect(failures).toBe(0)
+    expect(
+      lines.some((l) => l.level === 'error' && /Removing dead child .*SIGKILL/.test(l.msg)),
+    ).toBe(true)
+  })
+
+  test('a crashing worker module is respawned, rate-limited and logged', async () => {
+    const socket = handoffSocket()
+    const { logger, lines } = recordingLogger()
+    const spawns: number[] = []
+    const exits: PoolWorkerExit[] = []
+    const pool = testPool({ socket, logger, data: { crashAfterMs: 150 } })
+    pool.on('spawn', () => spawns.push(Date.now()))
+    pool.on('exit', (e) => exits.push(e))
+    await pool.start()
+    const from = Date.now()
+    const windowMs = 4000
+    await new Promise((r) => setTimeout(r, windowMs))
+    const forks = spawns.filter((t) => t >= from).length
+    console.log(`crash loop: ${forks} forks in ${windowMs} ms with 2 workers`)
+    // ForkRateLimiter: at most workers + 1 = 3 forks per 2 s window, so ~6 in 4 s
+    // (+1 for window alignment, +2 slack on a noisy machine). Without the brake
+    // a 150 ms crash loop of 2 workers forks 20+ times in 4 s.
+    expect(forks).toBeGreaterThanOrEqual(2)
+    expect(forks).toBeLessThanOrEqual(9)
+    expect(lines.some((l) => l.msg === 'Forking too fast, sleeping')).toBe(true)
+    expect(exits.some((e) => e.code === 3 && !e.expected)).toBe(true)
+    expect(
+      lines.some((l) => l.level === 'error' && /Removing dead child .*code 3/.test(l.msg)),
+    ).toBe(true)
+  })
+
+  test('drain: a slow request in flight completes, then the workers exit', async () => {
+    const socket = handoffSocket()
+    const pool = testPool({ socket, idleGraceMs: 200 })
+    await pool.start()
+    const pids = pool.pids()
+    const slow = get(socket.port, '/slow?ms=1500')
+    // The request is in a worker once it is accepted; give it that moment.
+    await new Promise((r) => setTimeout(r, 300))
+    const drainedAt = { t: 0 }
+    const drained = pool.drain().then(() => {
+      drainedAt.t = Date.now()
+    })
+    const answer = await slow
+    const answeredAt = Date.now()
+    await drained
+    expect(answer.status).toBe(200)
+    expect(answer.connection).toBe('close')
+    expect(drainedAt.t).toBeGreaterThanOrEqual(answeredAt - 5)
+    expect(pool.state).toBe('stopped')
+    for (const pid of pids) expect(isAlive(pid)).toBe(false)
+    // Nothing was respawned; once the owner closes its copy of the socket
+    // (the runner does so first), the port refuses connections.
+    socket.close()
+    await expect(get(socket.port)).rejects.toThrow(/ECONNREFUSED/)
+    expect(pool.workers()).toEqual([])
+  })
+
+  test('reload under load: no failed request, the new generation serves the new data', async () => {
+    const socket = handoffSocket()
+    const pool = testPool({ socket, data: { marker: 'one' }, idleGraceMs: 500 })
+    await pool.start()
+    const oldPids = pool.pids()
+    const agent = new Agent({ keepAlive: true, maxSockets: 16 })
+    onTestFinished(() => agent.destroy())
+    const results: { ok: boolean; marker?: string; pid?: number; error?: string }[] = []
+    let load = true
+    const loop = async () => {
+      while (load) {
+        await get(socket.port, '/', agent).then(
+          (a) => results.push({ ok: a.status === 200, marker: a.body.marker, pid: a.body.pid }),
+          (err: Error) => results.push({ ok: false, error: err.message }),
+        )
+      }
+    }
+    const loops = Array.from({ length: 8 }, loop)
+    await new Promise((r) => setTimeout(r, 700))
+    await pool.reload({ data: { marker: 'two' } })
+    const newPids = pool.pids()
+    await new Promise((r) => setTimeout(r, 1500))
+    load = false
+    await Promise.all(loops)
+
+    const failed = results.filter((r) => !r.ok)
+    console.log(`reload under load: ${results.length} requests, ${failed.length} failed`)
+    expect(failed).toEqual([])
+    expect(pool.generation).toBe(2)
+    expect(newPids.some((p) => oldPids.includes(p))).toBe(false)
+    expect(results.some((r) => r.marker === 'one')).toBe(true)
+    expect(results.at(-1)?.marker).toBe('two')
+    expect(new Set(results.slice(-16).map((r) => r.pid)).size).toBeGreaterThanOrEqual(1)
+    for (const r of results.slice(-16)) expect(newPids).toContain(r.pid)
+    // The old generation drained and is gone.
+    await waitUntil(() => oldPids.every((p) => !isAlive(p)), { what: 'old workers to exit' })
+  })
+
+  test('a reload whose workers cannot start keeps the old generation serving', async () => {
+    const socket = handoffSocket()
+    const pool = testPool({ socket, data: { marker: 'old' } })
+    await pool.start()
+    const pids = pool.pids()
+    const err = await pool.reload({ data: { failStart: true } }).catch((e: unknown) => e)
+    expect(isSupervisorError(err) && err.code).toBe('E_SUPERVISOR_SPAWN')
+    expect((err as Error).message).toMatch(/failStart: refusing to start/)
+    expect(pool.state).toBe('running')
+    expect(pool.generation).toBe(1)
+    expect(pool.pids()).toEqual(pids)
+    expect((await get(socket.port)).body.marker).toBe('old')
+    expect(pool.workers()).toHaveLength(2)
+  })
+
+  test('start() rejects, naming the worker error, when workers cannot start', async () => {
+    const socket = handoffSocket()
+    const pool = testPool({ socket, data: { failStart: true } })
+    const err = await pool.start().catch((e: unknown) => e)
+    expect(isSupervisorError(err) && err.code).toBe('E_SUPERVISOR_SPAWN')
+    expect((err as Error).message).toMatch(/exited before listening \(code 1\): failStart/)
+    expect(pool.state).toBe('stopped')
+    expect(pool.workers()).toEqual([])
+  })
+
+  test('stop(): SIGTERM to every worker now, nothing respawned', async () => {
+    const socket = handoffSocket()
+    const pool = testPool({ socket })
+    await pool.start()
+    const exits: PoolWorkerExit[] = []
+    pool.on('exit', (e) => exits.push(e))
+    const slow = get(socket.port, '/slow?ms=5000').catch((e: Error) => e)
+    await new Promise((r) => setTimeout(r, 200))
+    await pool.stop()
+    expect(exits.map((e) => [e.signal, e.expected])).toEqual([
+      ['SIGTERM', true],
+      ['SIGTERM', true],
+    ])
+    expect(await slow).toBeInstanceOf(Error)
+    expect(pool.state).toBe('stopped')
+    expect(pool.workers()).toEqual([])
+  })
+
+  test('reusePort: each worker binds its own socket on the port', async () => {
+    const socket = handoffSocket()
+    const port = socket.port
+    socket.close() // free the port; the workers bind it themselves
+    const pool = testPool({ socket: { reusePort: { port, host: '127.0.0.1' } } })
+    await pool.start()
+    const seen = await answeringPids(port, pool.pids())
+    expect(seen.size).toBe(2)
+  })
+
+  test('parent SIGKILL: no worker alive 2 s later', async () => {
+    const parent = startNode(fixture('pool-parent.mjs'), ['2'])
+    const line = await parent.line(/^\{/)
+    const { port, pids } = JSON.parse(line) as { port: number; pids: number[] }
+    onTestFinished(() => {
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL')
+        } catch {}
+      }
+    })
+    expect((await get(port)).status).toBe(200)
+    const killedAt = Date.now()
+    process.kill(parent.child.pid!, 'SIGKILL')
+    await waitUntil(() => pids.every((p) => !isAlive(p)), {
+      timeoutMs: 2000,
+      what: 'workers to exit after their parent was SIGKILLed',
+    })
+    console.log(`parent SIGKILL → workers gone in ${Date.now() - killedAt} ms`)
+  })
+})
