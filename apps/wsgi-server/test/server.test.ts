@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs'
 import { Agent } from 'node:http'
 import { connect, createServer } from 'node:net'
 import { availableParallelism } from 'node:os'
@@ -161,10 +161,10 @@ describe('--test-config', () => {
   })
 })
 
-describe('signals', () => {
+describe.each([0, 2])('signals, workers = %i', (workerCount) => {
   it('SIGHUP lets a slow in-flight request finish, then exits', async () => {
     const port = await freePort()
-    const conf = writeConf(tempDir(), { port, extra: 'workers = 2' })
+    const conf = writeConf(tempDir(), { port, extra: `workers = ${workerCount}` })
     const p = await startReady(conf)
     const workers = childPids(p.pid)
     const slow = get(`http://127.0.0.1:${port}/?sleep=1500`)
@@ -184,7 +184,7 @@ describe('signals', () => {
   it('SIGUSR1 under load: no request fails and the new config is in effect', async () => {
     const port = await freePort()
     const dir = tempDir()
-    const conf = writeConf(dir, { port, extra: 'workers = 2', message: 'before' })
+    const conf = writeConf(dir, { port, extra: `workers = ${workerCount}`, message: 'before' })
     const p = await startReady(conf)
     const oldWorkers = childPids(p.pid)
     const agent = new Agent({ keepAlive: true, maxSockets: 8 })
@@ -207,7 +207,7 @@ describe('signals', () => {
     }
     const clients = Array.from({ length: 8 }, client)
     await new Promise((r) => setTimeout(r, 500))
-    writeConf(dir, { port, extra: 'workers = 2', message: 'after' })
+    writeConf(dir, { port, extra: `workers = ${workerCount}`, message: 'after' })
     p.child.kill('SIGUSR1')
     await waitFor(() => sawNew, 'the new config to answer', 20_000)
     await new Promise((r) => setTimeout(r, 1_000))
@@ -218,7 +218,7 @@ describe('signals', () => {
     const body = (await get(`http://127.0.0.1:${port}/`)).body
     expect(body).toContain('after')
     await waitFor(() => oldWorkers.every((w) => !alive(w)), 'old workers to drain and exit', 10_000)
-    expect(childPids(p.pid).filter(alive)).toHaveLength(2)
+    expect(childPids(p.pid).filter(alive)).toHaveLength(workerCount)
   })
 })
 
@@ -344,20 +344,32 @@ describe('readiness', () => {
     expect(await p.exited).toEqual({ code: 0, signal: null })
   })
 
-  it('logs later stdout/stderr writes instead of losing them (log_file)', async () => {
+  it('after start-up, stdout/stderr writes of app code go to the log (capture_stdio)', async () => {
     const dir = tempDir()
     const log = join(dir, 'server.log')
     const port = await freePort()
-    const conf = writeConf(dir, { port, extra: `workers = 0\nlog_file = ${log}` })
+    const conf = writeConf(dir, {
+      port,
+      extra: `workers = 0\nlog_file = ${log}`,
+      app: `${join(import.meta.dirname, 'fixtures/printer.mjs')}#app`,
+    })
     const p = await startReady(conf)
-    expect(p.stderr()).toBe('')
+    expect((await get(`http://127.0.0.1:${port}/x`)).body).toBe('printed\n')
     p.child.kill('SIGTERM')
     await p.exited
+    expect(p.stdout()).toBe('')
+    expect(p.stderr()).toBe('')
     const lines = readFileSync(log, 'utf8')
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l))
-    expect(lines.some((l) => l.server === 'object-server' && l.pid === p.pid)).toBe(true)
+    for (const l of lines) expect(l).toMatchObject({ server: 'object-server', pid: p.pid })
+    expect(lines).toContainEqual(
+      expect.objectContaining({ level: 'info', msg: 'STDOUT: printed to stdout by /x' }),
+    )
+    expect(lines).toContainEqual(
+      expect.objectContaining({ level: 'error', msg: 'STDERR: printed to stderr by /x' }),
+    )
     expect(lines.some((l) => /SIGTERM received/.test(l.msg))).toBe(true)
   })
 })
@@ -392,7 +404,10 @@ describe('privileges', () => {
         }
       }
       expect(port).toBeGreaterThan(0)
-      const conf = writeConf(tempDir(), { port, extra: `workers = 2\nuser = ${testUser}` })
+      // Workers read the config after dropping privileges, as Swift's do.
+      const dir = tempDir()
+      chmodSync(dir, 0o755)
+      const conf = writeConf(dir, { port, extra: `workers = 2\nuser = ${testUser}` })
       writeFileSync(conf, readFileSync(conf, 'utf8').replace('user =\n', ''))
       const p = await startReady(conf)
       expect((await get(`http://127.0.0.1:${port}/healthcheck`)).status).toBe(200)

@@ -8,6 +8,7 @@ import { cleanUpDaemonHygiene } from '@forklift/privileges'
 import {
   adoptListeningSocket,
   type BindOptions,
+  bindHandoffSocket,
   bindSocket,
   listenFdsFromEnv,
   socketOptionsFromConfig,
@@ -15,9 +16,11 @@ import {
   tlsContextOptions,
 } from '@forklift/socket'
 import { notifyReady, notifyReloading, notifyStopping } from '@forklift/supervisor/notify'
+import { WorkerPool } from '@forklift/supervisor/worker-pool'
 import { createAppServer, loadServerApp, serverLimits } from './_app-server.js'
-import { startWorkerGroup, type WorkerGroup } from './_pool.js'
 import { checkUser, configuredUser, dropToUser } from './_user.js'
+import { type WorkerPayload, workerArgs } from './_worker-app.js'
+import { RunnerError } from './errors.js'
 import { serverLogger } from './logging.js'
 import { loadServerConf, type ServerConf } from './server-conf.js'
 import { captureStdio, sameOpenFile } from './stdio.js'
@@ -76,28 +79,30 @@ export function planWsgi(confPath: string, options: { section?: string } = {}): 
   }
 }
 
+// setTimeout fires at once for delays beyond 2^31-1 ms (~24.8 days).
+const MAX_TIMER_MS = 2 ** 31 - 1
+function timerMs(seconds: number): number {
+  return Math.min(Math.round(seconds * 1000), MAX_TIMER_MS)
+}
+
 function sameBind(a: BindOptions, b: BindOptions): boolean {
   return a.host === b.host && a.port === b.port && a.backlog === b.backlog
 }
 
-async function openSocket(
-  plan: WsgiPlan,
-  env: NodeJS.ProcessEnv,
-  logger: Logger,
-): Promise<NetServer> {
+/** The first LISTEN_FDS descriptor systemd passed us, if any; clears LISTEN_* so workers never take them. */
+function takeListenFd(env: NodeJS.ProcessEnv, logger: Logger): number | undefined {
   const fds = listenFdsFromEnv(env)
-  // Our workers must not take systemd's sockets for their own.
   delete env.LISTEN_FDS
   delete env.LISTEN_PID
   delete env.LISTEN_FDNAMES
-  if (fds[0] !== undefined) {
-    logger.info({ fd: fds[0] }, 'using the listening socket passed in LISTEN_FDS')
-    return adoptListeningSocket(fds[0], {
-      backlog: plan.bind.backlog,
-      keepIdleSec: plan.bind.keepIdleSec,
-    })
-  }
-  return bindSocket({ ...plan.bind, logger })
+  if (fds[0] !== undefined) logger.info({ fd: fds[0] }, 'using the socket passed in LISTEN_FDS')
+  return fds[0]
+}
+
+/** A socket the parent holds for its workers (bound, never accepted on here). */
+interface PoolSocketHandle {
+  fd: number
+  close(): void
 }
 
 /** Signals the parent reacts to, and how. */
@@ -178,9 +183,23 @@ export async function runWsgi(confPath: string, options: RunWsgiOptions = {}): P
   const listener = await loadServerApp(plan.server, logger)
   if (options.testConfig) return 0
 
-  const socket = await openSocket(plan, env, logger)
+  const listenFd = takeListenFd(env, logger)
+  if (plan.workers === 0) {
+    const socket =
+      listenFd !== undefined
+        ? await adoptListeningSocket(listenFd, {
+            backlog: plan.bind.backlog,
+            keepIdleSec: plan.bind.keepIdleSec,
+          })
+        : await bindSocket({ ...plan.bind, logger })
+    cleanUpDaemonHygiene()
+    return serveInProcess(plan, options, logger, socket, listener, tls)
+  }
+  const socket: PoolSocketHandle =
+    listenFd !== undefined
+      ? { fd: listenFd, close: () => {} }
+      : await bindHandoffSocket({ ...plan.bind, logger })
   cleanUpDaemonHygiene()
-  if (plan.workers === 0) return serveInProcess(plan, options, logger, socket, listener, tls)
   return serveWithWorkers(plan, options, logger, socket, tls)
 }
 
@@ -239,7 +258,7 @@ async function serveInProcess(
         const timer = setTimeout(() => {
           logger.warn('stale_worker_timeout reached while draining: closing connections')
           http.closeAllConnections()
-        }, plan.staleWorkerTimeoutSec * 1000)
+        }, timerMs(plan.staleWorkerTimeoutSec))
         timer.unref()
         await closed
         clearTimeout(timer)
@@ -267,33 +286,63 @@ async function serveInProcess(
   return 0
 }
 
+// The worker module next to this one, in dist/.
+const WORKER_MODULE = new URL('./_wsgi-worker.js', import.meta.url)
+
+function workerPayload(
+  plan: WsgiPlan,
+  options: RunWsgiOptions,
+  tls: TlsContextOptions | undefined,
+): WorkerPayload {
+  return {
+    file: plan.server.file,
+    ...(options.section !== undefined ? { section: options.section } : {}),
+    verbose: options.verbose === true,
+    ...(tls ? { tls } : {}),
+    keepIdleSec: plan.bind.keepIdleSec,
+  }
+}
+
 async function serveWithWorkers(
   plan: WsgiPlan,
   options: RunWsgiOptions,
   logger: Logger,
-  firstSocket: NetServer,
+  firstSocket: PoolSocketHandle,
   firstTls: TlsContextOptions | undefined,
 ): Promise<number> {
   let socket = firstSocket
   let current = plan
-  const group: WorkerGroup = await startWorkerGroup({
-    plan,
-    socket,
-    tls: firstTls,
-    verbose: options.verbose === true,
+  const payload = workerPayload(plan, options, firstTls)
+  const pool = new WorkerPool({
+    module: WORKER_MODULE,
+    workers: plan.workers,
+    socket: { fd: socket.fd },
+    backlog: plan.bind.backlog,
+    data: payload,
+    args: workerArgs(payload),
     logger,
+    staleWorkerTimeoutMs: timerMs(plan.staleWorkerTimeoutSec),
   })
-  logger.info({ port: plan.bind.port, workers: group.pids() }, `${plan.workers} workers listening`)
+  try {
+    await pool.start()
+  } catch (err) {
+    socket.close()
+    throw new RunnerError('E_RUNNER_WORKER_START', `workers did not start: ${formatError(err)}`, {
+      cause: err,
+    })
+  }
+  logger.info({ port: plan.bind.port, workers: pool.pids() }, `workers listening: ${plan.workers}`)
   await announceReady(plan, options, logger)
   const notifyOpts = { logger, ...(options.env ? { env: options.env } : {}) }
   await serveSignals(logger, {
     async stop(now) {
       await notifyStopping(notifyOpts)
-      // Our copy of the listening socket goes first: a drained server must
-      // free the port for whatever replaces it.
+      const done = now ? pool.stop() : pool.drain()
+      // The pool forks no worker once stopping began, so our copy of the
+      // socket can go now: with every copy closed the port is free at once
+      // for whatever replaces us, instead of queueing connections nobody takes.
       socket.close()
-      if (now) await group.stop()
-      else await group.drain()
+      await done
     },
     async reload() {
       await notifyReloading(notifyOpts)
@@ -316,18 +365,25 @@ async function serveWithWorkers(
           'bind options changed: binding anew',
         )
         try {
-          socket = await bindSocket({ ...next.bind, logger })
+          socket = await bindHandoffSocket({ ...next.bind, logger })
         } catch (err) {
           logger.error({ err }, `reload refused: ${formatError(err)}`)
           await notifyReady(notifyOpts)
           return
         }
       }
+      const nextPayload = workerPayload(next, options, tls)
       try {
-        await group.reload({ plan: next, socket, tls })
+        await pool.reload({
+          data: nextPayload,
+          args: workerArgs(nextPayload),
+          workers: next.workers === 0 ? current.workers : next.workers,
+          backlog: next.bind.backlog,
+          ...(rebind ? { socket: { fd: socket.fd } } : {}),
+        })
+        if (next.workers === 0) logger.warn('workers = 0 needs a restart; keeping worker processes')
         current = next
         if (rebind) old.close()
-        logger.info({ workers: group.pids() }, 'reloaded: new workers listening, old ones draining')
       } catch (err) {
         if (rebind) {
           socket.close()
