@@ -1,0 +1,194 @@
+import { existsSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { alive, collect, Site } from './_helpers.js'
+
+describe('swift-init arguments', () => {
+  it('no arguments: the help, then the error line, exit 1', async () => {
+    const r = await new Site().swiftInit([], { bare: true })
+    expect(r.code).toBe(1)
+    expect(r.stdout).toMatch(/^Usage: swift-init <server>\[\.<config>\]/)
+    expect(r.stdout).toMatch(/Commands:\n {4}force-reload: alias for reload\n/)
+    expect(r.stdout.endsWith('\nERROR: specify server(s) and command\n')).toBe(true)
+  })
+
+  it('unknown command: the help, then the error line, exit 1', async () => {
+    const r = await new Site().swiftInit(['object', 'frobnicate'])
+    expect(r.code).toBe(1)
+    expect(r.stdout.endsWith('\nERROR: unknown command, frobnicate\n')).toBe(true)
+  })
+
+  it('--help lists every command, exit 0', async () => {
+    const r = await new Site().swiftInit(['--help'], { bare: true })
+    expect(r.code).toBe(0)
+    for (const c of [
+      'force-reload',
+      'kill',
+      'no-daemon',
+      'no-wait',
+      'once',
+      'reload',
+      'reload-seamless',
+      'restart',
+      'shutdown',
+      'start',
+      'status',
+      'stop',
+    ]) {
+      expect(r.stdout).toMatch(new RegExp(`^ *${c}: `, 'm'))
+    }
+  })
+
+  it('a bad option value is a usage error', async () => {
+    const r = await new Site().swiftInit(['object', 'status', '-c', 'two'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toBe(
+      "swift-init: option -c: invalid integer value: 'two'\nTry 'swift-init --help' for more information.\n",
+    )
+  })
+})
+
+describe('swift-init end to end', () => {
+  it('main start, status, start main again, stop main; exit codes as swift-init', async () => {
+    const site = new Site().install('object-server', 'proxy-server')
+    const obj = site.conf('object-server.conf')
+    const proxy = site.conf('proxy-server.conf')
+    let r = await site.swiftInit(['main', 'start'])
+    expect([r.code, r.stdout, r.stderr]).toEqual([
+      0,
+      `Starting object-server...(${obj})\nStarting proxy-server...(${proxy})\n`,
+      '',
+    ])
+    const pids = [site.readPid('object-server.pid'), site.readPid('proxy-server.pid')]
+    r = await site.swiftInit(['status', 'main'])
+    expect([r.code, r.stdout]).toEqual([
+      0,
+      `object-server running (${pids[0]} - ${obj})\nproxy-server running (${pids[1]} - ${proxy})\n`,
+    ])
+    r = await site.swiftInit(['start', 'main'])
+    expect([r.code, r.stdout]).toEqual([
+      0,
+      `object-server running (${pids[0]} - ${obj})\nobject-server already started...\nproxy-server running (${pids[1]} - ${proxy})\nproxy-server already started...\n`,
+    ])
+    r = await site.swiftInit(['object', 'start'])
+    expect(r.code).toBe(1)
+    r = await site.swiftInit(['main', 'stop'])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain(`object-server (${pids[0]}) appears to have stopped\n`)
+    expect(r.stdout).toContain(`proxy-server (${pids[1]}) appears to have stopped\n`)
+    r = await site.swiftInit(['main', 'stop'])
+    expect([r.code, r.stdout]).toEqual([1, 'No object-server running\nNo proxy-server running\n'])
+    r = await site.swiftInit(['main', 'status'])
+    expect(r.code).toBe(1)
+  })
+
+  it('--conf-dir and SWIFT_DIR, -r and the pid files there', async () => {
+    const site = new Site().install('object-server')
+    const conf = site.conf('object-server.conf')
+    const runDir = join(site.root, 'elsewhere', 'run')
+    let r = await site.swiftInit(['object', 'start', '-r', runDir], {
+      bare: true,
+      env: site.env({ SWIFT_DIR: site.etc }),
+    })
+    expect([r.code, r.stdout]).toEqual([0, `Starting object-server...(${conf})\n`])
+    expect(existsSync(join(runDir, 'object-server.pid'))).toBe(true)
+    expect(existsSync(join(site.run, 'object-server.pid'))).toBe(false)
+    r = await site.swiftInit(['object', 'status', '--conf-dir', site.etc, '--run-dir', runDir], {
+      bare: true,
+    })
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/^object-server running \(\d+ - .*object-server\.conf\)\n$/)
+    r = await site.swiftInit(['object', 'stop', '--conf-dir', site.etc, '-r', runDir], {
+      bare: true,
+    })
+    expect(r.code).toBe(0)
+  })
+
+  it('status --json', async () => {
+    const site = new Site().install('object-server', 'proxy-server')
+    const obj = site.conf('object-server.conf')
+    const proxy = site.conf('proxy-server.conf')
+    await site.swiftInit(['object', 'start'])
+    const pid = site.readPid('object-server.pid')
+    const r = await site.swiftInit(['main', 'status', '--json'])
+    expect(r.code).toBe(1)
+    expect(JSON.parse(r.stdout)).toEqual([
+      {
+        server: 'object-server',
+        conf_file: obj,
+        pid_file: join(site.run, 'object-server.pid'),
+        pid,
+        state: 'running',
+      },
+      {
+        server: 'proxy-server',
+        conf_file: proxy,
+        pid_file: join(site.run, 'proxy-server.pid'),
+        pid: null,
+        state: 'stopped',
+      },
+    ])
+    const start = await site.swiftInit(['main', 'start', '--json'])
+    expect(start.code).toBe(2)
+    expect(start.stderr).toContain('--json applies to status only')
+  })
+
+  it('--strict and --non-strict: the last one wins', async () => {
+    const site = new Site().install('object-server', 'proxy-server')
+    site.conf('object-server.conf')
+    let r = await site.swiftInit(['object', 'proxy', 'no-wait', '--strict', '--non-strict'])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('Unable to locate config for proxy-server\n')
+    await site.swiftInit(['object', 'stop'])
+    r = await site.swiftInit(['main', 'no-wait', '--non-strict', '--strict'])
+    expect(r.code).toBe(1)
+  })
+
+  it('-k 1 on a server ignoring SIGTERM gives up; --kill-after-timeout kills it', async () => {
+    const site = new Site().install('object-server')
+    site.conf('object-server.conf', { ignore_sigterm: 'true' })
+    await site.swiftInit(['object', 'start'])
+    const pid = site.readPid('object-server.pid')
+    let r = await site.swiftInit(['object', 'stop', '-k', '1'])
+    expect([r.code, r.stdout]).toEqual([
+      1,
+      `Signal object-server  pid: ${pid}  signal: 15\nWaited 1 seconds for object-server to die; giving up\n`,
+    ])
+    expect(alive(pid)).toBe(true)
+    r = await site.swiftInit(['object', 'stop', '--kill-wait', '1', '--kill-after-timeout'])
+    expect(r.code).toBe(1)
+    expect(r.stdout).toContain('Waited 1 seconds for object-server to die; killing\n')
+    expect(r.stdout).toContain(`Signal object-server  pid: ${pid}  signal: 9\n`)
+    const deadline = Date.now() + 10_000
+    while (alive(pid) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 25))
+    expect(alive(pid)).toBe(false)
+  })
+
+  it('no-daemon in the foreground; Ctrl-C (SIGINT) stops the servers', async () => {
+    const site = new Site().install('object-server')
+    const conf = site.conf('object-server.conf')
+    const child = site.spawn(['object', 'no-daemon'])
+    const done = collect(child)
+    const started = await site.waitForEvent('started')
+    child.kill('SIGINT')
+    const r = await done
+    expect(r.code).toBe(0)
+    // The server shares our stdout in the foreground: its own line is there too.
+    expect(r.stdout).toBe(
+      `Starting object-server...(${conf})\nswift-object-server listening on ${started.port}\n\nuser quit\nSignal object-server  pid: ${started.pid}  signal: 15\nobject-server (${started.pid}) appears to have stopped\n`,
+    )
+    expect(alive(started.pid)).toBe(false)
+  })
+
+  it("cannot create the run dir: swift-init's line, exit 1", async () => {
+    const site = new Site().install('object-server')
+    site.conf('object-server.conf')
+    writeFileSync(join(site.root, 'blocker'), '')
+    const r = await site.swiftInit(
+      ['object', 'start', '--conf-dir', site.etc, '-r', join(site.root, 'blocker', 'run')],
+      { bare: true },
+    )
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain(`Unable to create ${join(site.root, 'blocker', 'run')}`)
+  })
+})
