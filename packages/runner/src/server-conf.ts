@@ -1,5 +1,5 @@
 import { resolve } from 'node:path'
-import { type Config, ConfigError, loadConfig, pasteDefaults } from '@forklift/config'
+import { type Config, ConfigError, loadConfig, loadPasteApp, pasteDefaults } from '@forklift/config'
 
 /** A server's settings: `[DEFAULT]` plus its app (or daemon) section, as Swift's appconfig/readconf give them. */
 export interface ServerConf {
@@ -65,9 +65,17 @@ export function loadServerConf(confPath: string, options: LoadServerConfOptions 
   } else {
     section = mainAppSection(config)
   }
-  const global = config.defaults()
-  const conf = section ? config.section(section) : global
   const bare = section ? section.replace(/^[a-z]+:/, '') : 'server'
+  let global = config.defaults()
+  let conf = section ? config.section(section) : global
+  if (section && section !== bare) {
+    // A paste.deploy section: its options as paste.deploy's appconfig gives
+    // them (a plain local key that is also in [DEFAULT] loses to the global
+    // value; `set key = value` wins), as Swift's run_wsgi reads them.
+    const node = loadPasteApp(config, bare)
+    global = node.globalConf
+    conf = { ...node.globalConf, ...node.localConf }
+  }
   const logName = conf.log_name?.trim() || options.section || bare
   return { file, section: section ?? 'DEFAULT', logName, conf, global, config }
 }
