@@ -18,14 +18,14 @@ function run(keep: boolean) {
   })
   let out = ''
   let err = ''
-  child.stdout.on('data', (d) => {
+  child.stdout!.on('data', (d) => {
     out += d
   })
-  child.stderr.on('data', (d) => {
+  child.stderr!.on('data', (d) => {
     err += d
   })
-  const stdoutEnded = new Promise<void>((r) => child.stdout.once('end', () => r()))
-  const stderrEnded = new Promise<void>((r) => child.stderr.once('end', () => r()))
+  const stdoutEnded = new Promise<void>((r) => child.stdout!.once('end', () => r()))
+  const stderrEnded = new Promise<void>((r) => child.stderr!.once('end', () => r()))
   const captured = new Promise<void>((r) => child.once('message', () => r()))
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
   return { child, log, out: () => out, err: () => err, stdoutEnded, stderrEnded, captured, exited }
