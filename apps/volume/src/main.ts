@@ -111,6 +111,7 @@ export async function launchVolumeServices(
         config: { ...b.options, volume_backend_name: b.volumeBackendName },
         reportInterval: conf.reportInterval,
         periodicInterval: conf.periodicInterval,
+        periodicFuzzyDelay: conf.periodicFuzzyDelay,
         serviceDownTime,
       }
       const service = launcher.launchService(

@@ -11,6 +11,7 @@ import {
   pasteDefaults,
 } from '@forklift/config'
 import {
+  DEFAULT_PERIODIC_FUZZY_DELAY,
   DEFAULT_PERIODIC_INTERVAL,
   DEFAULT_REPORT_INTERVAL,
   DEFAULT_SERVICE_DOWN_TIME,
@@ -45,6 +46,7 @@ export interface VolumeConfig {
   cluster: string | null
   reportInterval: number
   periodicInterval: number
+  periodicFuzzyDelay: number
   serviceDownTime: number
   /** Seconds a graceful stop may take (0 = forever); the ProcessLauncher's. */
   gracefulShutdownTimeout: number
@@ -103,6 +105,7 @@ export function loadVolumeConfig(configFile: string, configDir?: string): Volume
     cluster: clusterName,
     reportInterval,
     periodicInterval: num('periodic_interval', DEFAULT_PERIODIC_INTERVAL, 0),
+    periodicFuzzyDelay: num('periodic_fuzzy_delay', DEFAULT_PERIODIC_FUZZY_DELAY, 0),
     serviceDownTime: num('service_down_time', DEFAULT_SERVICE_DOWN_TIME, 0.001),
     gracefulShutdownTimeout: num('graceful_shutdown_timeout', 60, 0),
     restartMethod: restartMethod(d('restart_method'), where('restart_method')),

@@ -67,7 +67,16 @@ export function startVolume(args: string[], env: NodeJS.ProcessEnv = {}): Launch
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on('exit', (code, signal) => resolve({ code, signal })),
   )
-  onTestFinished(() => {
+  onTestFinished((ctx) => {
+    if (ctx.task.result?.state === 'fail') {
+      // What the launcher said is the first thing to read when a test fails.
+      console.error(
+        `forklift-volume ${args.join(' ')} (pid ${child.pid}) said:\n${lines
+          .slice(-40)
+          .map((l) => (l.text as string | undefined) ?? JSON.stringify(l))
+          .join('\n')}`,
+      )
+    }
     try {
       process.kill(-child.pid!, 'SIGKILL')
     } catch {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { VOLUME_BINARY } from '@forklift/registry'
 import { testPgUrl } from '@forklift/registry/testing'
@@ -43,6 +44,7 @@ host = ${opts.host ?? 'node1'}
 state_path = ${dir}
 report_interval = ${opts.reportInterval ?? '0.2'}
 periodic_interval = 0.5
+periodic_fuzzy_delay = 0
 service_down_time = 1
 graceful_shutdown_timeout = 10
 ${opts.defaults ?? ''}
@@ -306,12 +308,12 @@ describe('forklift-volume', () => {
     const r2 = volumeSync(['--config-file', bad])
     expect([r2.status, r2.stderr.trim()]).toEqual([
       1,
-      `forklift-volume: ${bad}:9 [DEFAULT] restart_method: must be reload or mutate, not "never"`,
+      `forklift-volume: ${bad}:${lineOf(bad, 'restart_method')} [DEFAULT] restart_method: must be reload or mutate, not "never"`,
     ])
     const r = manage(['--config-file', file, 'service-list'])
     expect(r.status).toBe(1)
     expect(r.stderr.trim()).toBe(
-      `forklift-volume-manage: ${file}:4 [DEFAULT] report_interval: must be a number, not "soon"`,
+      `forklift-volume-manage: ${file}:${lineOf(file, 'report_interval')} [DEFAULT] report_interval: must be a number, not "soon"`,
     )
   })
 })
@@ -377,26 +379,28 @@ describe('forklift-volume-manage', () => {
         })
         return startVolume(['--config-file', file])
       })
-      await waitFor(async () => {
-        const list = await registry(url).listServices({ serviceDownTime: 1 })
-        return list.length === 2 && list.every((s) => s.up && s.reportCount >= 2)
+      // Heartbeats every 0.2 s; 3 s of silence is down, with room for a loaded machine.
+      const list = () =>
+        JSON.parse(
+          manage(['--connection', url, '--service-down-time', '3', 'service-list', '--json'])
+            .stdout,
+        ) as Array<{ host: string; state: string; reportCount: number }>
+      await waitFor(() => {
+        const l = list()
+        return l.length === 2 && l.every((s) => s.state === 'up' && s.reportCount >= 2)
       }, 'both launchers up')
-      const listed = manage(['--connection', url, '--service-down-time', '1', 'service-list'])
-      expect(listed.stdout).toMatch(/alpha@a\s+enabled\s+up/)
-      expect(listed.stdout).toMatch(/beta@a\s+enabled\s+up/)
+      const table = manage(['--connection', url, '--service-down-time', '3', 'service-list'])
+      expect(table.stdout).toMatch(/alpha@a\s+enabled\s+up/)
+      expect(table.stdout).toMatch(/beta@a\s+enabled\s+up/)
       runs[1]!.child.kill('SIGTERM')
       expect((await runs[1]!.exited).code).toBe(0)
-      await waitFor(() => {
-        const json = JSON.parse(
-          manage(['--connection', url, '--service-down-time', '1', 'service-list', '--json'])
-            .stdout,
-        )
-        return json.find((s: { host: string }) => s.host === 'beta@a')?.state === 'down' && json
+      const stoppedAt = Date.now()
+      const after = await waitFor(() => {
+        const l = list()
+        return l.find((s) => s.host === 'beta@a')?.state === 'down' && l
       }, 'beta to turn down')
-      const json = JSON.parse(
-        manage(['--connection', url, '--service-down-time', '1', 'service-list', '--json']).stdout,
-      )
-      expect(json.map((s: { host: string; state: string }) => [s.host, s.state])).toEqual([
+      expect(Date.now() - stoppedAt).toBeGreaterThan(2000) // not before service_down_time
+      expect(after.map((s) => [s.host, s.state])).toEqual([
         ['alpha@a', 'up'],
         ['beta@a', 'down'],
       ])
@@ -411,3 +415,12 @@ describe('forklift-volume-manage', () => {
     }
   })
 })
+
+/** The 1-based line of `file` that sets `key`. */
+function lineOf(file: string, key: string): number {
+  return (
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .findIndex((l) => l.startsWith(`${key} =`)) + 1
+  )
+}

@@ -4,6 +4,7 @@ export { loadDriverFactory } from './driver.js'
 export { isRegistryError, RegistryError, type RegistryErrorCode } from './errors.js'
 export { HeartbeatReporter, type HeartbeatReporterOptions } from './heartbeat.js'
 export {
+  DEFAULT_PERIODIC_FUZZY_DELAY,
   DEFAULT_PERIODIC_INTERVAL,
   DEFAULT_REPORT_INTERVAL,
   DEFAULT_SERVICE_DOWN_TIME,

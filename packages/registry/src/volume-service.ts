@@ -5,6 +5,7 @@ import { loadDriverFactory, type VolumeDriver } from './driver.js'
 import { RegistryError } from './errors.js'
 import { HeartbeatReporter } from './heartbeat.js'
 import {
+  DEFAULT_PERIODIC_FUZZY_DELAY,
   DEFAULT_PERIODIC_INTERVAL,
   DEFAULT_REPORT_INTERVAL,
   DEFAULT_SERVICE_DOWN_TIME,
@@ -35,6 +36,12 @@ export interface VolumeServiceOptions {
   /** Seconds; fractions allowed. Defaults 10 / 60 / 60 as cinder. */
   reportInterval?: number
   periodicInterval?: number
+  /**
+   * The first periodic run waits a random 0 … this many seconds, so that many
+   * services started together do not stampede their backends (cinder's
+   * periodic_fuzzy_delay; 0 runs at once). Default 60.
+   */
+  periodicFuzzyDelay?: number
   serviceDownTime?: number
 }
 
@@ -136,7 +143,8 @@ export class VolumeService extends Service {
     if (periodicInterval > 0) {
       this.#cancelTimers.push(
         this.addTimer(periodicInterval * 1000, () => this.#runPeriodicTasks(), {
-          initialDelayMs: 0,
+          initialDelayMs:
+            Math.random() * (o.periodicFuzzyDelay ?? DEFAULT_PERIODIC_FUZZY_DELAY) * 1000,
           name: 'periodic_tasks',
         }),
       )

@@ -39,6 +39,7 @@ function volumeService(
       baseDir: FIXTURES,
       reportInterval: 0.05,
       periodicInterval: 0.05,
+      periodicFuzzyDelay: 0,
       serviceDownTime: 1,
       ...o,
     },
