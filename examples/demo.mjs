@@ -20,7 +20,11 @@ const CONF_DIR = resolve(opts['conf-dir'] ?? join(REPO, 'examples/etc'))
 const RUN_DIR = resolve(opts['run-dir'] ?? join(REPO, 'examples/run'))
 const SERVER_BIN_DIR = join(REPO, 'apps/wsgi-server/bin')
 const SWIFT_INIT_APP = join(REPO, 'apps/swift-init')
-const rel = (p) => relative(process.cwd(), p) || '.'
+// Paths as the user would type them from here: relative inside the cwd, else absolute.
+const rel = (p) => {
+  const r = relative(process.cwd(), p)
+  return r === '' ? '.' : r.startsWith('..') ? p : r
+}
 
 function fail(message) {
   console.error(`demo: ${message}`)
@@ -46,14 +50,15 @@ for (const app of [SWIFT_INIT_APP, join(REPO, 'apps/wsgi-server')]) {
     fail(`${rel(app)} is not built: run scripts/setup.sh (pnpm run build)`)
 }
 
-// Our server binaries carry Swift's names (swift-object-server, ...): put them
-// first on PATH, where swift-init looks for them, beside the Node running us.
+// Our server binaries carry Swift's names (swift-object-server, ...);
+// --bin-dir makes swift-init take them before any on PATH (Debian's Python
+// ones, say). They run on the first `node` on PATH: the Node running us.
 const env = {
   ...process.env,
-  PATH: [SERVER_BIN_DIR, dirname(process.execPath), process.env.PATH ?? ''].join(':'),
+  PATH: [dirname(process.execPath), process.env.PATH ?? ''].join(':'),
 }
-const common = ['--conf-dir', CONF_DIR, '--run-dir', RUN_DIR]
-const stopCommand = `pnpm exec node ${rel(swiftInit)} --conf-dir ${rel(CONF_DIR)} --run-dir ${rel(RUN_DIR)} all stop`
+const common = ['--conf-dir', CONF_DIR, '--run-dir', RUN_DIR, '--bin-dir', SERVER_BIN_DIR]
+const stopCommand = `pnpm exec node ${rel(swiftInit)} --conf-dir ${rel(CONF_DIR)} --run-dir ${rel(RUN_DIR)} --bin-dir ${rel(SERVER_BIN_DIR)} all stop`
 
 function swiftInitRun(...args) {
   const shown = `swift-init ${args.join(' ')}`

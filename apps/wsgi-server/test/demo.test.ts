@@ -5,7 +5,7 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import { alive, freePort, get, REPO, tempDir, waitFor } from './helpers.js'
 
 const DEMO = join(REPO, 'examples/demo.mjs')
-const SWIFT_INIT = join(REPO, 'apps/swift-init/bin/swift-init')
+const SWIFT_INIT = join(REPO, 'apps/swift-init/bin/swift-init.mjs')
 
 /** Kills what a failed run may have left, by the pids in its run dir (only our servers). */
 function killFromPidFiles(runDir: string): void {
@@ -28,6 +28,7 @@ describe('the main job (examples/demo.mjs)', () => {
   it.skipIf(!existsSync(SWIFT_INIT))(
     'brings the sample deployment up with swift-init, shows status and healthchecks, and stops',
     async () => {
+      expect(existsSync(SWIFT_INIT), `${SWIFT_INIT} (apps/swift-init) is missing`).toBe(true)
       // A copy of examples/etc on free ports, so a developer's running demo is left alone.
       const dir = tempDir('fl-demo-')
       const confDir = join(dir, 'etc')
@@ -66,7 +67,7 @@ describe('the main job (examples/demo.mjs)', () => {
         expect(out).toContain(`GET http://127.0.0.1:${port}/healthcheck -> 200 OK`)
       }
       const stop = /To stop it:\n\s+(.+)\n/.exec(out)?.[1]
-      expect(stop, out).toMatch(/^pnpm exec node .*swift-init .*all stop$/)
+      expect(stop, out).toMatch(/^pnpm exec node \S*swift-init\S* .*all stop$/)
 
       // The printed command, with the node running this test in place of `pnpm exec node`.
       const args = stop!.replace(/^pnpm exec node /, '').split(' ')
