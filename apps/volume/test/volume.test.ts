@@ -34,6 +34,7 @@ function conf(
     connection?: string
     host?: string
     reportInterval?: string
+    serviceDownTime?: string
   },
 ) {
   const connection = opts.connection ?? `sqlite:///${join(dir, 'registry.sqlite')}`
@@ -45,7 +46,7 @@ state_path = ${dir}
 report_interval = ${opts.reportInterval ?? '0.2'}
 periodic_interval = 0.5
 periodic_fuzzy_delay = 0
-service_down_time = 1
+service_down_time = ${opts.serviceDownTime ?? '1'}
 graceful_shutdown_timeout = 10
 ${opts.defaults ?? ''}
 
@@ -77,7 +78,7 @@ describe('forklift-volume', () => {
     const pids = [workerPid(run, 'node1@a'), workerPid(run, 'other@b')]
     expect(new Set(pids).size).toBe(2)
     expect(pids).not.toContain(run.child.pid)
-    const list = await registry(url).listServices({ serviceDownTime: 1 })
+    const list = await registry(url).listServices({ serviceDownTime: 5 })
     expect(list.map((s) => [s.host, s.cluster, s.up])).toEqual([
       ['node1@a', 'c1@a', true],
       ['other@b', 'c1@b', true],
@@ -321,7 +322,11 @@ describe('forklift-volume', () => {
 describe('forklift-volume-manage', () => {
   it('lists, disables and enables services (table and --json)', async () => {
     const dir = tempDir()
-    const file = conf(dir, { defaults: 'enabled_backends = a', sections: `[a]\n${OK}\n` })
+    const file = conf(dir, {
+      defaults: 'enabled_backends = a',
+      serviceDownTime: '5', // up even when the machine is loaded
+      sections: `[a]\n${OK}\n`,
+    })
     const url = `sqlite:///${join(dir, 'registry.sqlite')}`
     const run = startVolume(['--config-file', file])
     await waitFor(async () => (await heartbeatsOf(url, 'node1@a')) >= 1, 'a heartbeat')
