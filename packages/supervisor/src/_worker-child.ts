@@ -71,7 +71,9 @@ function isHttpLike(server: NetServer): server is HttpLikeServer {
 }
 
 function send(message: WorkerMessage): void {
-  process.send?.({ ...message, forkliftPool: 1 })
+  // With a callback, a parent that is already gone (EPIPE) is not an uncaught
+  // 'error' on process; the watchdog sees the disconnect and ends us.
+  process.send?.({ ...message, forkliftPool: 1 }, undefined, {}, () => {})
 }
 
 function waitForInit(): Promise<InitMessage> {

@@ -97,6 +97,13 @@ export interface WorkerPoolOptions {
   orphanGraceMs?: number
   /** The respawn brake; default `new ForkRateLimiter({ workers })`. */
   rateLimiter?: ForkRateLimiter
+  /**
+   * Keep one extra worker process booted (Node started, module loaded) but
+   * not serving, to take the place of the next worker that dies: a
+   * replacement then only builds its server and listens. Costs one idle
+   * process; default false.
+   */
+  standby?: boolean
 }
 
 /** What `reload()` may change; everything else stays as it was. */
@@ -111,8 +118,8 @@ export interface ReloadOptions {
   env?: NodeJS.ProcessEnv
 }
 
-/** The life of one worker: starting → listening → draining/stopping → gone. */
-export type PoolWorkerState = 'starting' | 'listening' | 'draining' | 'stopping'
+/** The life of one worker: (standby →) starting → listening → draining/stopping → gone. */
+export type PoolWorkerState = 'standby' | 'starting' | 'listening' | 'draining' | 'stopping'
 
 /** One worker, as `workers()` and the events show it. */
 export interface PoolWorkerInfo {
@@ -184,6 +191,7 @@ interface Worker {
   info: PoolWorkerInfo
   child: ChildProcess
   gen: Generation
+  log: Logger
   expected: boolean
   failure?: string
   listening: Deferred<void>
@@ -238,8 +246,10 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   #gen: Generation
   /** The current generation's workers by slot. */
   #slots: (Worker | undefined)[] = []
-  /** Every live worker, any generation. */
+  /** Every live worker, any generation, standby included. */
   readonly #all = new Set<Worker>()
+  /** The booted spare of `standby: true`, not yet told anything. */
+  #standby: Worker | undefined
   readonly #respawnTimers = new Set<NodeJS.Timeout>()
   #reloadChain: Promise<void> = Promise.resolve()
   #finishing: Promise<void> | undefined
@@ -312,6 +322,8 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     }
     this.#state = 'running'
     this.#logger.info({ workers: this.pids(), generation: gen.number }, 'all workers listening')
+    // Forked after the workers, so that it does not slow their start.
+    this.#refillStandby()
     this.emit('ready')
   }
 
@@ -371,6 +383,11 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     for (const timer of this.#respawnTimers) clearTimeout(timer)
     this.#respawnTimers.clear()
     for (const w of stale) if (w) this.#drainWorker(w, this.#options.staleWorkerTimeoutMs)
+    // The standby holds the old code and data: replace it.
+    const oldStandby = this.#standby
+    this.#standby = undefined
+    if (oldStandby) void this.#terminate(oldStandby, this.#options.stopGraceMs)
+    this.#refillStandby()
     this.#logger.info(
       {
         generation: gen.number,
@@ -434,7 +451,19 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     return this.#finishing
   }
 
+  /** Forks a worker and sends it its instructions at once. */
   #spawn(gen: Generation, index: number, record: boolean): Worker {
+    const worker = this.#fork(gen, record)
+    this.#activate(worker, index)
+    return worker
+  }
+
+  /**
+   * Forks a worker process without telling it anything yet: it boots Node and
+   * loads its module (static imports), then waits in `runPoolWorker()` for the
+   * init message that `#activate` sends. A standby stays in this state.
+   */
+  #fork(gen: Generation, record: boolean): Worker {
     if (record) this.#limiter.record()
     const output = this.#options.output ?? 'log'
     const std = output === 'log' ? 'pipe' : output
@@ -454,48 +483,40 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       ...(this.#options.cwd ? { cwd: this.#options.cwd } : {}),
       serialization: 'json',
     })
-    const startedAt = Date.now()
     const info: PoolWorkerInfo = {
       pid: child.pid ?? -1,
-      index,
+      index: -1,
       generation: gen.number,
-      state: 'starting',
-      startedAt,
+      state: 'standby',
+      startedAt: Date.now(),
     }
     const listening = deferred<void>()
     // A respawned worker that fails is handled by the exit handler; nobody awaits it.
     listening.promise.catch(() => {})
     const exited = deferred<void>()
+    const log = this.#logger.child({ worker: info.pid, generation: gen.number })
     const worker: Worker = {
       info,
       child,
       gen,
+      log,
       expected: false,
       listening,
       exited: exited.promise,
       timers: [],
     }
     this.#all.add(worker)
-    const log = this.#logger.child({ worker: info.pid, index, generation: gen.number })
     if (output === 'log') this.#captureOutput(child, log)
-
-    const startTimer = setTimeout(() => {
-      const msg = `worker ${index} (pid ${info.pid}) did not listen within ${this.#options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS} ms`
-      worker.failure = msg
-      listening.reject(new SupervisorError('E_SUPERVISOR_SPAWN', msg))
-      log.error(msg)
-      child.kill('SIGKILL')
-    }, this.#options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS)
-    worker.timers.push(startTimer)
 
     child.on('message', (message: unknown) => {
       if (!isPoolMessage(message)) return
       if (message.type === 'listening' && info.state === 'starting') {
-        clearTimeout(startTimer)
+        for (const t of worker.timers) clearTimeout(t)
+        worker.timers = []
         info.state = 'listening'
         info.listeningAt = Date.now()
         log.info(
-          { startupMs: info.listeningAt - startedAt },
+          { index: info.index, startupMs: info.listeningAt - info.startedAt },
           `Started child ${info.pid} from parent ${process.pid}`,
         )
         listening.resolve()
@@ -513,8 +534,9 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       if (!this.#all.has(worker)) return
       this.#all.delete(worker)
       for (const t of worker.timers) clearTimeout(t)
+      const { index } = info
       const exit: PoolWorkerExit = { ...info, code, signal, expected: worker.expected }
-      if (info.state === 'starting') {
+      if (info.state === 'starting' || info.state === 'standby') {
         const why = worker.failure ? `: ${worker.failure}` : ''
         listening.reject(
           new SupervisorError(
@@ -524,24 +546,46 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
         )
       }
       if (worker.expected) {
-        log.info({ code, signal }, `Child ${info.pid} exited (${describeExit(code, signal)})`)
+        log.info(
+          { index, code, signal },
+          `Child ${info.pid} exited (${describeExit(code, signal)})`,
+        )
       } else {
         log.error(
-          { code, signal },
+          { index, code, signal },
           `Removing dead child ${info.pid} from parent ${process.pid} (${describeExit(code, signal)})`,
         )
       }
       exited.resolve()
       this.emit('exit', exit)
-      if (this.#slots[index] === worker && gen === this.#gen) {
+      const serving = this.#state === 'running' || this.#state === 'reloading'
+      if (this.#standby === worker) {
+        this.#standby = undefined
+        if (!worker.expected && serving) this.#refillStandby()
+      } else if (index >= 0 && this.#slots[index] === worker && gen === this.#gen) {
         this.#slots[index] = undefined
-        if (!worker.expected && (this.#state === 'running' || this.#state === 'reloading')) {
-          this.#respawn(index)
-        }
+        if (!worker.expected && serving) this.#respawn(index)
       }
     }
     child.on('exit', onExit)
+    return worker
+  }
 
+  /** Gives a forked worker its slot and instructions; it must listen within startTimeoutMs. */
+  #activate(worker: Worker, index: number): void {
+    const { info, gen, log } = worker
+    info.index = index
+    info.state = 'starting'
+    const timeoutMs = this.#options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS
+    worker.timers.push(
+      setTimeout(() => {
+        const msg = `worker ${index} (pid ${info.pid}) did not listen within ${timeoutMs} ms`
+        worker.failure = msg
+        worker.listening.reject(new SupervisorError('E_SUPERVISOR_SPAWN', msg))
+        log.error(msg)
+        worker.child.kill('SIGKILL')
+      }, timeoutMs),
+    )
     const init: InitMessage = {
       forkliftPool: 1,
       type: 'init',
@@ -552,11 +596,10 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       idleGraceMs: this.#options.idleGraceMs ?? DEFAULT_IDLE_GRACE_MS,
       orphanGraceMs: this.#options.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS,
     }
-    child.send(init, (err) => {
+    worker.child.send(init, (err) => {
       if (err) log.debug({ err }, 'could not send init (worker already gone)')
     })
     this.emit('spawn', { ...info })
-    return worker
   }
 
   #listenPlan(gen: Generation): ListenPlan {
@@ -571,22 +614,49 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     }
   }
 
+  /** Forks a fresh standby for the serving generation (rate-limited like any fork). */
+  #refillStandby(): void {
+    if (!this.#options.standby || this.#standby) return
+    const gen = this.#gen
+    this.#whenForkAllowed(() => {
+      if (this.#state !== 'running' || this.#standby || gen !== this.#gen) return
+      this.#standby = this.#fork(gen, true)
+    })
+  }
+
   #respawn(index: number): void {
-    const delay = this.#limiter.delayMs()
-    const go = () => {
-      if (this.#state !== 'running' && this.#state !== 'reloading') return
-      if (this.#slots[index]) return
-      this.#slots[index] = this.#spawn(this.#gen, index, true)
-    }
-    if (delay <= 0) {
-      go()
+    // A standby of the serving generation takes the slot at once: it only has
+    // to build its server and listen. Its own replacement is what gets forked.
+    const standby = this.#standby
+    if (standby && standby.gen === this.#gen && standby.info.state === 'standby') {
+      this.#standby = undefined
+      this.#slots[index] = standby
+      this.#activate(standby, index)
+      this.#refillStandby()
       return
     }
-    this.#logger.warn({ delayMs: delay, index }, FORKING_TOO_FAST_MESSAGE)
+    this.#whenForkAllowed(
+      () => {
+        if (this.#state !== 'running' && this.#state !== 'reloading') return
+        if (this.#slots[index]) return
+        this.#slots[index] = this.#spawn(this.#gen, index, true)
+      },
+      (delayMs) => this.#logger.warn({ delayMs, index }, FORKING_TOO_FAST_MESSAGE),
+    )
+  }
+
+  /** Runs `fork` now, or once the rate limiter allows (asking it again then: other forks may have come first). */
+  #whenForkAllowed(fork: () => void, onWait?: (delayMs: number) => void): void {
+    const delayMs = this.#limiter.delayMs()
+    if (delayMs <= 0) {
+      fork()
+      return
+    }
+    onWait?.(delayMs)
     const timer = setTimeout(() => {
       this.#respawnTimers.delete(timer)
-      go()
-    }, delay)
+      this.#whenForkAllowed(fork)
+    }, delayMs)
     this.#respawnTimers.add(timer)
   }
 
@@ -594,7 +664,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   #drainWorker(w: Worker, timeoutMs = DEFAULT_STALE_WORKER_TIMEOUT_MS): void {
     if (w.info.state === 'draining' || w.info.state === 'stopping') return
     w.expected = true
-    if (w.info.state === 'starting') {
+    if (w.info.state === 'starting' || w.info.state === 'standby') {
       void this.#terminate(w, this.#options.stopGraceMs)
       return
     }

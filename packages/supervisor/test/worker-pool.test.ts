@@ -97,6 +97,44 @@ describe('WorkerPool', () => {
     ).toBe(true)
   })
 
+  test('standby: a booted spare takes the slot of a killed worker, and is itself replaced', async () => {
+    const socket = handoffSocket()
+    const pool = testPool({ socket, standby: true, data: { marker: 'one' } })
+    await pool.start()
+    const standbyOf = (generation: number) =>
+      pool.workers().find((w) => w.state === 'standby' && w.generation === generation)
+    const spare = await waitUntil(() => standbyOf(1), { what: 'a standby' })
+    expect(pool.pids()).not.toContain(spare.pid)
+    const [victim] = pool.pids() as [number]
+    const replaced = new Promise<PoolWorkerInfo>((resolve) =>
+      pool.on('listening', (w) => {
+        if (w.index === 0) resolve(w)
+      }),
+    )
+    const killedAt = Date.now()
+    process.kill(victim, 'SIGKILL')
+    const fresh = await replaced
+    console.log(`kill -9 → standby listening in ${Date.now() - killedAt} ms`)
+    expect(fresh.pid).toBe(spare.pid)
+    await answeringPids(socket.port, [spare.pid])
+    const next = await waitUntil(() => standbyOf(1), { what: 'a new standby' })
+    expect(next.pid).not.toBe(spare.pid)
+    // A reload replaces the standby too: it holds the old code and data.
+    await pool.reload({ data: { marker: 'two' } })
+    const gen2 = await waitUntil(() => standbyOf(2), { what: 'a standby of generation 2' })
+    await waitUntil(() => !isAlive(next.pid), { what: 'the old standby to exit' })
+    expect(pool.workers().filter((w) => w.state === 'standby')).toEqual([gen2])
+    process.kill(pool.pids()[1]!, 'SIGKILL')
+    const answer = await waitUntil(
+      async () => {
+        const a = await get(socket.port)
+        return a.body.pid === gen2.pid ? a : undefined
+      },
+      { what: 'the generation-2 standby to serve' },
+    )
+    expect(answer.body).toMatchObject({ generation: 2, index: 1, marker: 'two' })
+  })
+
   test('a crashing worker module is respawned, rate-limited and logged', async () => {
     const socket = handoffSocket()
     const { logger, lines } = recordingLogger()
