@@ -80,8 +80,15 @@ export interface Proc {
  * stdout and stderr on separate pipes. Killed with its whole process group
  * when the test finishes.
  */
-export function startBin(bin: string, args: string[], env: NodeJS.ProcessEnv = {}): Proc {
-  const child = spawn(process.execPath, [join(BIN_DIR, bin), ...args], {
+export function startBin(
+  bin: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  /** A command to run the server under (it must exec `node` with the rest); default none. */
+  wrapper: string[] = [],
+): Proc {
+  const [cmd, ...pre] = wrapper.length ? wrapper : [process.execPath]
+  const child = spawn(cmd!, [...(wrapper.length ? pre : []), join(BIN_DIR, bin), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
     env: { ...process.env, NOTIFY_SOCKET: '', ...env },

@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs'
 import { Agent } from 'node:http'
 import { connect, createServer } from 'node:net'
@@ -81,6 +82,50 @@ describe('workers', () => {
       return pids.length === 2 ? pids : undefined
     }, 'a replacement worker')
     expect(now).toContain(other)
+    expect((await get(`http://127.0.0.1:${port}/healthcheck`)).status).toBe(200)
+  })
+
+  it('workers that crash while starting are respawned at a limited rate, and logged', async () => {
+    const dir = tempDir()
+    const marker = join(dir, 'crash')
+    const port = await freePort()
+    const conf = writeConf(dir, {
+      port,
+      extra: 'workers = 2',
+      app: `${join(import.meta.dirname, 'fixtures/crashy.mjs')}#app`,
+    })
+    writeFileSync(conf, `${readFileSync(conf, 'utf8')}crash_marker = ${marker}\n`)
+    const p = await startReady(conf)
+    writeFileSync(marker, '')
+    for (const w of childPids(p.pid)) process.kill(w, 'SIGKILL')
+    const from = p.stderr().length
+    const windowMs = 4_000
+    await new Promise((r) => setTimeout(r, windowMs))
+    const log = p.stderr().slice(from)
+    const deaths = (log.match(/Removing dead child/g) ?? []).length
+    // Without a brake a 2-worker crash loop forks every ~0.1-0.2 s per worker
+    // (40+ in 4 s); with it, at most workers + 1 forks per 2 s (+ slack).
+    expect(deaths).toBeGreaterThanOrEqual(3)
+    expect(deaths).toBeLessThanOrEqual(12)
+    expect(log).toContain('Forking too fast, sleeping')
+    expect(log).toContain('(code 3)')
+    // The parent stays up through it all.
+    expect(p.child.exitCode).toBeNull()
+  })
+
+  it('stale_worker_timeout bounds how long an old worker may drain after a reload', async () => {
+    const port = await freePort()
+    const conf = writeConf(tempDir(), { port, extra: 'workers = 1\nstale_worker_timeout = 1' })
+    const p = await startReady(conf)
+    const [old] = childPids(p.pid)
+    const slow = get(`http://127.0.0.1:${port}/?sleep=30000`, { timeoutMs: 60_000 }).catch(
+      (err: Error) => err,
+    )
+    await new Promise((r) => setTimeout(r, 300))
+    p.child.kill('SIGUSR1')
+    await waitFor(() => !alive(old!), 'the stale worker to be killed', 15_000)
+    expect(await slow).toBeInstanceOf(Error)
+    expect(p.stderr()).toMatch(/Killing long-running stale worker \d+ after 1s/)
     expect((await get(`http://127.0.0.1:${port}/healthcheck`)).status).toBe(200)
   })
 
@@ -224,22 +269,51 @@ describe.each([0, 2])('signals, workers = %i', (workerCount) => {
 
 describe('sockets', () => {
   it('retries a port held by another process, then fails clearly after bind_timeout', async () => {
-    const holder = createServer()
-    await new Promise<void>((r) => holder.listen(0, '127.0.0.1', () => r()))
+    // The holder is a separate process, as in production (another server, a stale one).
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        "require('net').createServer().listen(0, '127.0.0.1', function () { console.log(this.address().port) })",
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    )
     onTestFinished(() => {
-      holder.close()
+      holder.kill('SIGKILL')
     })
-    const { port } = holder.address() as { port: number }
+    const port = Number((await once(holder.stdout!, 'data'))[0].toString().trim())
     const conf = writeConf(tempDir(), { port, extra: 'bind_timeout = 1\nworkers = 1' })
     const started = Date.now()
     const r = await runBin(BIN, [conf])
     expect(r.code).toBe(1)
     expect(Date.now() - started).toBeGreaterThanOrEqual(900)
+    expect(r.stderr).toMatch(/is in use; retrying for up to 1 seconds/)
     const last = r.stderr.trim().split('\n').at(-1)!
     expect(last).toMatch(
       /^swift-object-server: Could not bind to 127\.0\.0\.1:\d+ after trying for 1 seconds/,
     )
   })
+
+  it.each([0, 2])(
+    'workers = %i: serves on a socket passed in LISTEN_FDS (systemd socket activation) instead of binding',
+    async (workerCount) => {
+      const confPort = await freePort()
+      const passedPort = await freePort()
+      const conf = writeConf(tempDir(), { port: confPort, extra: `workers = ${workerCount}` })
+      const p = startBin(BIN, [conf], {}, [
+        'python3',
+        join(import.meta.dirname, 'fixtures/listen-fds.py'),
+        String(passedPort),
+        process.execPath,
+      ])
+      await p.ready()
+      expect(await get(`http://127.0.0.1:${passedPort}/healthcheck`)).toMatchObject({ status: 200 })
+      await expect(get(`http://127.0.0.1:${confPort}/healthcheck`)).rejects.toThrow(/ECONNREFUSED/)
+      expect(childPids(p.pid)).toHaveLength(workerCount)
+      p.child.kill('SIGTERM')
+      expect(await p.exited).toEqual({ code: 0, signal: null })
+    },
+  )
 
   it('binds ::1', async () => {
     const port = await freePort('::1')

@@ -174,6 +174,22 @@ function announceReady(plan: WsgiPlan, options: RunWsgiOptions, logger: Logger):
  */
 export async function runWsgi(confPath: string, options: RunWsgiOptions = {}): Promise<number> {
   const env = options.env ?? process.env
+  // Until the signal handlers are in place, a reload-seamless sent while we
+  // start must not open Node's inspector (SIGUSR1's default in Node).
+  const ignoreUsr1 = () => {}
+  process.on('SIGUSR1', ignoreUsr1)
+  try {
+    return await runWsgiInner(confPath, options, env)
+  } finally {
+    process.off('SIGUSR1', ignoreUsr1)
+  }
+}
+
+async function runWsgiInner(
+  confPath: string,
+  options: RunWsgiOptions,
+  env: NodeJS.ProcessEnv,
+): Promise<number> {
   const plan = planWsgi(confPath, options)
   checkUser(plan.user)
   const logger = options.logger ?? serverLogger(plan.server.logName, plan.server.conf, options)
