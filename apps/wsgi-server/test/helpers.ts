@@ -194,6 +194,44 @@ export function get(
   })
 }
 
+export const SLOW_APP = `${join(import.meta.dirname, 'fixtures/slow.mjs')}#app`
+
+/**
+ * A GET of the slow fixture app (`GET /slow?ms=N`): `started` resolves once
+ * the first line arrived — the request is then surely in flight in a worker —
+ * and `done` with the whole reply (or the error that cut it).
+ */
+export function slowGet(
+  port: number,
+  ms: number,
+): { started: Promise<void>; done: Promise<Reply | Error> } {
+  let onStarted: () => void = () => {}
+  const started = new Promise<void>((r) => {
+    onStarted = r
+  })
+  const done = new Promise<Reply | Error>((resolvePromise) => {
+    const req = httpRequest(
+      { host: '127.0.0.1', port, path: `/slow?ms=${ms}`, agent: false },
+      (res) => {
+        let body = ''
+        res.setEncoding('utf8')
+        res.on('data', (d) => {
+          body += d
+          onStarted()
+        })
+        res.on('end', () =>
+          resolvePromise({ status: res.statusCode ?? 0, body, headers: res.headers }),
+        )
+        res.on('error', resolvePromise)
+      },
+    )
+    req.setTimeout(120_000, () => req.destroy(new Error('timeout')))
+    req.on('error', resolvePromise)
+    req.end()
+  })
+  return { started, done }
+}
+
 /** Polls `check` until it returns a truthy value, or throws after `timeoutMs`. */
 export async function waitFor<T>(
   check: () => T | Promise<T>,

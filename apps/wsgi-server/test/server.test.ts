@@ -13,6 +13,8 @@ import {
   freePort,
   get,
   runBin,
+  SLOW_APP,
+  slowGet,
   startBin,
   tempDir,
   waitFor,
@@ -115,16 +117,18 @@ describe('workers', () => {
 
   it('stale_worker_timeout bounds how long an old worker may drain after a reload', async () => {
     const port = await freePort()
-    const conf = writeConf(tempDir(), { port, extra: 'workers = 1\nstale_worker_timeout = 1' })
+    const conf = writeConf(tempDir(), {
+      port,
+      extra: 'workers = 1\nstale_worker_timeout = 1',
+      app: SLOW_APP,
+    })
     const p = await startReady(conf)
     const [old] = childPids(p.pid)
-    const slow = get(`http://127.0.0.1:${port}/?sleep=30000`, { timeoutMs: 60_000 }).catch(
-      (err: Error) => err,
-    )
-    await new Promise((r) => setTimeout(r, 300))
+    const slow = slowGet(port, 60_000)
+    await slow.started
     p.child.kill('SIGUSR1')
     await waitFor(() => !alive(old!), 'the stale worker to be killed', 15_000)
-    expect(await slow).toBeInstanceOf(Error)
+    expect(await slow.done).toBeInstanceOf(Error)
     expect(p.stderr()).toMatch(/Killing long-running stale worker \d+ after 1s/)
     expect((await get(`http://127.0.0.1:${port}/healthcheck`)).status).toBe(200)
   })
@@ -209,19 +213,17 @@ describe('--test-config', () => {
 describe.each([0, 2])('signals, workers = %i', (workerCount) => {
   it('SIGHUP lets a slow in-flight request finish, then exits', async () => {
     const port = await freePort()
-    const conf = writeConf(tempDir(), { port, extra: `workers = ${workerCount}` })
+    const conf = writeConf(tempDir(), { port, extra: `workers = ${workerCount}`, app: SLOW_APP })
     const p = await startReady(conf)
     const workers = childPids(p.pid)
-    const slow = get(`http://127.0.0.1:${port}/?sleep=1500`)
-    // the request is in flight once a worker accepted it: give it a moment to arrive
-    await waitFor(
-      async () => (await get(`http://127.0.0.1:${port}/healthcheck`)).status === 200,
-      'server',
-    )
-    await new Promise((r) => setTimeout(r, 200))
+    const slow = slowGet(port, 1500)
+    await slow.started
     p.child.kill('SIGHUP')
-    const reply = await slow
-    expect(reply.status).toBe(200)
+    const reply = await slow.done
+    expect(reply).toMatchObject({
+      status: 200,
+      body: expect.stringMatching(/^started .*\nfinished\n$/),
+    })
     expect(await p.exited).toEqual({ code: 0, signal: null })
     await waitFor(() => workers.every((w) => !alive(w)), 'workers to exit', 5_000)
   })
@@ -361,19 +363,22 @@ describe('sockets', () => {
 describe('limits', () => {
   it('max_clients = 1 holds a second request until the first is done', async () => {
     const port = await freePort()
-    const conf = writeConf(tempDir(), { port, extra: 'workers = 0\nmax_clients = 1' })
+    const conf = writeConf(tempDir(), {
+      port,
+      extra: 'workers = 0\nmax_clients = 1',
+      app: SLOW_APP,
+    })
     await startReady(conf)
     const order: string[] = []
-    const slow = get(`http://127.0.0.1:${port}/?sleep=1000`).then((r) => {
-      order.push('slow')
-      return r
-    })
-    await new Promise((r) => setTimeout(r, 300))
+    const slow = slowGet(port, 1000)
+    await slow.started
     const fast = get(`http://127.0.0.1:${port}/`).then((r) => {
       order.push('fast')
       return r
     })
-    expect((await slow).status).toBe(200)
+    const slowReply = await slow.done
+    order.push('slow')
+    expect(slowReply).toMatchObject({ status: 200 })
     expect((await fast).status).toBe(200)
     expect(order).toEqual(['slow', 'fast'])
   })
