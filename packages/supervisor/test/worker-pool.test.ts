@@ -188,6 +188,35 @@ describe('WorkerPool', () => {
     expect(pool.workers()).toEqual([])
   })
 
+  test('drain: an idle keep-alive connection is closed after idleGraceMs', async () => {
+    const socket = handoffSocket()
+    const pool = testPool({ socket, workers: 1, idleGraceMs: 600 })
+    await pool.start()
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+    onTestFinished(() => agent.destroy())
+    await get(socket.port, '/', agent)
+    const [idle] = Object.values(agent.freeSockets).flat()
+    expect(idle).toBeDefined()
+    const closed = new Promise<number>((resolve) => idle!.once('close', () => resolve(Date.now())))
+    const drainAt = Date.now()
+    await pool.drain()
+    const closedAfter = (await closed) - drainAt
+    expect(closedAfter).toBeGreaterThanOrEqual(550)
+    expect(closedAfter).toBeLessThan(5000)
+  })
+
+  test("output: 'log' relays worker stdout and JSON stderr lines into the logger", async () => {
+    const socket = handoffSocket()
+    const { logger, lines } = recordingLogger()
+    const pool = testPool({ socket, workers: 1, logger, data: { say: 'hello there' } })
+    await pool.start()
+    await waitUntil(() => lines.some((l) => l.msg === 'hello there as a log line'), {
+      what: 'the relayed lines',
+    })
+    expect(lines).toContainEqual({ level: 'info', msg: 'STDOUT: hello there' })
+    expect(lines).toContainEqual({ level: 'warn', msg: 'hello there as a log line' })
+  })
+
   test('reload under load: no failed request, the new generation serves the new data', async () => {
     const socket = handoffSocket()
     const pool = testPool({ socket, data: { marker: 'one' }, idleGraceMs: 500 })
