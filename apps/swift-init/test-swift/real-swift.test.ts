@@ -3,11 +3,10 @@
 import { execFileSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
-import { createServer } from 'node:net'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { alive, Site } from '../test/_helpers.js'
+import { alive, freePort, Site } from '../test/_helpers.js'
 
 const SERVER = (() => {
   try {
@@ -21,17 +20,6 @@ if (!SERVER) {
   console.warn(
     "test:swift: skipped — Debian's swift-object-server is not installed (run `pnpm test:swift` as root to install swift-object, or apt-get install swift-object python3-swift)",
   )
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => resolve(port))
-    })
-  })
 }
 
 function get(port: number, path: string): Promise<{ status: number; body: string }> {

@@ -1,0 +1,132 @@
+#!/usr/bin/env node
+// Installs forklift's binaries on a host so that they run on a supported
+// Node whatever the system's `node` is (Debian's is 20):
+//
+//   pnpm exec node apps/swift-init/scripts/install-host.mjs --prefix /opt/forklift
+//
+//   <prefix>/lib/node/bin/node     the Node running this script (the `node`
+//                                  npm package's Node 24 under pnpm)
+//   <prefix>/lib/<app>/            each app with its production dependencies
+//                                  (`pnpm --filter <app> deploy --prod`)
+//   <prefix>/bin/<binary>          one launcher per binary of each app:
+//                                  `exec <prefix>/lib/node/bin/node <app>/<bin> "$@"`
+//
+// Then put <prefix>/bin on PATH (or symlink its launchers into /usr/local/bin).
+// Options: --app NAME (repeatable; default every app that has binaries),
+// --node PATH (another Node binary to bundle). Re-running replaces the
+// previous install (each app is deployed beside it, then swapped in).
+import { spawnSync } from 'node:child_process'
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
+import { basename, dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
+const MIN_NODE = [22, 12]
+
+const { values } = parseArgs({
+  options: {
+    prefix: { type: 'string' },
+    app: { type: 'string', multiple: true },
+    node: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+})
+if (values.help || !values.prefix) {
+  console.log('usage: install-host.mjs --prefix DIR [--app @forklift/<app>]... [--node PATH]')
+  process.exit(values.help ? 0 : 2)
+}
+const prefix = resolve(values.prefix)
+
+function fail(message) {
+  console.error(`install-host: ${message}`)
+  process.exit(1)
+}
+
+/** Every workspace app with binaries: name → its directory and package.json. */
+function workspaceApps() {
+  const apps = new Map()
+  for (const dir of readdirSync(join(REPO, 'apps'))) {
+    const pkgPath = join(REPO, 'apps', dir, 'package.json')
+    if (!existsSync(pkgPath)) continue
+    const pkg = JSON.parse(readFileSync(pkgPath, 'utf8'))
+    if (pkg.bin) apps.set(pkg.name, { dir: join(REPO, 'apps', dir), pkg })
+  }
+  return apps
+}
+
+function pnpm(args) {
+  // Under `pnpm exec`/scripts npm_execpath is pnpm's own entry; else pnpm on PATH.
+  const execpath = process.env.npm_execpath
+  const [cmd, argv] =
+    execpath && /pnpm/.test(basename(execpath))
+      ? [process.execPath, [execpath, ...args]]
+      : ['pnpm', args]
+  const r = spawnSync(cmd, argv, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' })
+  if (r.status !== 0) fail(`pnpm ${args.join(' ')} failed:\n${r.stdout}${r.stderr}`)
+}
+
+const nodeBinary = resolve(values.node ?? process.execPath)
+const version = spawnSync(nodeBinary, ['-p', 'process.versions.node'], { encoding: 'utf8' })
+const [major, minor] = (version.stdout ?? '').trim().split('.').map(Number)
+if (
+  version.status !== 0 ||
+  !(major > MIN_NODE[0] || (major === MIN_NODE[0] && minor >= MIN_NODE[1]))
+) {
+  fail(
+    `${nodeBinary} is Node ${version.stdout?.trim() || '?'}; forklift needs >= ${MIN_NODE.join('.')} (run this with \`pnpm exec node\`)`,
+  )
+}
+
+const all = workspaceApps()
+const names = values.app ?? [...all.keys()]
+for (const name of names) if (!all.has(name)) fail(`no app ${name} in ${join(REPO, 'apps')}`)
+
+mkdirSync(join(prefix, 'bin'), { recursive: true })
+mkdirSync(join(prefix, 'lib', 'node', 'bin'), { recursive: true })
+const nodeTarget = join(prefix, 'lib', 'node', 'bin', 'node')
+copyFileSync(nodeBinary, `${nodeTarget}.new`)
+chmodSync(`${nodeTarget}.new`, 0o755)
+renameSync(`${nodeTarget}.new`, nodeTarget)
+
+for (const name of names) {
+  const { dir, pkg } = all.get(name)
+  if (!existsSync(join(dir, 'dist'))) fail(`${name} is not built (run pnpm run build)`)
+  const short = name.replace(/^@[^/]+\//, '')
+  const target = join(prefix, 'lib', short)
+  const staging = `${target}.new`
+  rmSync(staging, { recursive: true, force: true })
+  // --legacy: the workspace does not inject its packages (pnpm 10's default deploy needs that).
+  pnpm(['--filter', name, 'deploy', '--prod', '--legacy', staging])
+  rmSync(`${target}.old`, { recursive: true, force: true })
+  if (existsSync(target)) renameSync(target, `${target}.old`)
+  renameSync(staging, target)
+  rmSync(`${target}.old`, { recursive: true, force: true })
+
+  const bins = typeof pkg.bin === 'string' ? { [short]: pkg.bin } : pkg.bin
+  for (const [bin, rel] of Object.entries(bins)) {
+    const launcher = join(prefix, 'bin', bin)
+    writeFileSync(
+      `${launcher}.new`,
+      `#!/bin/sh
+# forklift: ${bin} from ${name}, on the Node installed beside it (not the system's).
+here=$(dirname "$(readlink -f "$0")")
+exec "$here/../lib/node/bin/node" "$here/../lib/${short}/${rel.replace(/^\.\//, '')}" "$@"
+`,
+      { mode: 0o755 },
+    )
+    renameSync(`${launcher}.new`, launcher)
+    console.log(`${launcher} -> ${name} ${rel}`)
+  }
+}
+console.log(`Node ${version.stdout.trim()} in ${nodeTarget}; put ${join(prefix, 'bin')} on PATH`)
