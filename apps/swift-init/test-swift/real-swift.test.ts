@@ -6,7 +6,7 @@ import { request } from 'node:http'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { alive, freePort, Site } from '../test/_helpers.js'
+import { alive, freePort, Site, waitGone } from '../test/_helpers.js'
 
 const SERVER = (() => {
   try {
@@ -120,7 +120,7 @@ use = egg:swift#healthcheck
     const pid2 = Number(execFileSync('cat', [join(run, 'object-server.pid')], { encoding: 'utf8' }))
     pids.push(pid2)
     expect(pid2).not.toBe(pid)
-    expect(alive(pid)).toBe(false)
+    await waitGone(pid)
     expect(await waitHealthy(port)).toBe('OK')
 
     r = await swiftInit('object', 'status', '--json')
@@ -139,7 +139,7 @@ use = egg:swift#healthcheck
       0,
       `Signal object-server  pid: ${pid2}  signal: 15\nobject-server (${pid2}) appears to have stopped\n`,
     ])
-    expect(alive(pid2)).toBe(false)
+    await waitGone(pid2)
     r = await swiftInit('object', 'status')
     expect([r.code, r.stdout]).toEqual([1, 'No object-server running\n'])
   })

@@ -182,3 +182,12 @@ export function freePort(): Promise<number> {
     })
   })
 }
+
+/** Polls until `pid` is gone (swift-init reports a server stopped once it is exiting). */
+export async function waitGone(pid: number, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (alive(pid)) {
+    if (Date.now() > deadline) throw new Error(`pid ${pid} still alive after ${ms} ms`)
+    await new Promise((r) => setTimeout(r, 25))
+  }
+}

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileS
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { APP, alive, freePort, Site } from './_helpers.js'
+import { APP, alive, freePort, Site, waitGone } from './_helpers.js'
 
 const REPO = join(APP, '..', '..')
 const WSGI_BUILT = existsSync(join(REPO, 'apps', 'wsgi-server', 'dist', 'main.js'))
@@ -76,6 +76,6 @@ describe('install-host', () => {
     ])
     const stop = spawnSync('swift-init', ['object', 'stop', ...dirs], { env, encoding: 'utf8' })
     expect(stop.status).toBe(0)
-    expect(alive(pid)).toBe(false)
+    await waitGone(pid)
   })
 })

@@ -26,11 +26,6 @@ export function which(name: string, dirs: readonly string[]): string | undefined
   return undefined
 }
 
-/** Resolves after `ms`. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
-}
-
 /** `promise`'s value, or undefined when it takes longer than `ms` (the timer never outlives it). */
 export async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined

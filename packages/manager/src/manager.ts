@@ -1,5 +1,6 @@
 import { delimiter } from 'node:path'
-import { sleep, type Writer } from './_util.js'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Writer } from './_util.js'
 import { ManagerError } from './errors.js'
 import { type ServerFamily, SWIFT_FAMILY } from './family.js'
 import {
@@ -24,6 +25,8 @@ export interface ManagerOptions {
   runDir?: string
   /** Directories searched for server binaries before `PATH`. */
   binDirs?: readonly string[]
+  /** The whole binary search path, replacing `binDirs` + `PATH` (tests, sealed installs). */
+  searchPath?: readonly string[]
   /** Environment: `PATH` for finding binaries, and what servers inherit. Default `process.env`. */
   env?: NodeJS.ProcessEnv
   /** Where swift-init's lines go. Default `process.stdout`. */
@@ -112,7 +115,10 @@ export class Manager {
       family,
       confDir: options.confDir ?? family.confDir,
       runDir: options.runDir ?? family.runDir,
-      searchPath: [...(options.binDirs ?? []), ...(env.PATH ?? '').split(delimiter)],
+      searchPath: options.searchPath ?? [
+        ...(options.binDirs ?? []),
+        ...(env.PATH ?? '').split(delimiter),
+      ],
       env,
       out: options.stdout ?? process.stdout,
     }

@@ -504,6 +504,7 @@ export class Server {
       return new Map()
     }
     const once = opts.once === true && this.#ctx.family.onceServers.includes(this.server)
+    this.procs.length = 0 // a second start on this object waits for its own spawns only
     const pids = new Map<number, string>()
     for (const conf of confFiles) {
       const msg = once ? `Running ${this.server} once` : `Starting ${this.server}`

@@ -63,7 +63,8 @@ export class Sandbox {
     return new Manager(names, {
       confDir: this.etc,
       runDir: this.run,
-      binDirs: [this.bin],
+      // Only our fixtures: the machine may have Debian's swift-* binaries on PATH.
+      searchPath: [this.bin],
       raiseLimits: () => [],
       stdout: { write: (s: string) => this.lines.push(s) },
       ...options,

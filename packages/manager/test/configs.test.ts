@@ -175,7 +175,7 @@ describe('server names', () => {
     const m = () =>
       new Manager(['everything'], {
         family,
-        binDirs: [sb.bin],
+        searchPath: [sb.bin],
         raiseLimits: () => [],
         stdout: { write: (s: string) => sb.lines.push(s) },
       })

@@ -46,7 +46,8 @@ describe('start, status, stop', () => {
     expect(out).toContain(`object-server (${pid.object}) appears to have stopped\n`)
     expect(out).toContain(`proxy-server (${pid.proxy}) appears to have stopped\n`)
     expect(out).toContain(`container-server (${pid.container}) appears to have stopped\n`)
-    for (const p of Object.values(pid)) expect(alive(p)).toBe(false)
+    // "appears to have stopped" once it is exiting; it is gone a moment later.
+    for (const p of Object.values(pid)) await waitGone(p)
     expect(existsSync(sb.pidFile('object-server.pid'))).toBe(false)
     expect(sb.eventList().filter((e) => e.event === 'SIGTERM')).toHaveLength(3)
 
@@ -108,7 +109,7 @@ describe('start, status, stop', () => {
         '',
       ].join('\n'),
     )
-    expect(alive(before)).toBe(false)
+    await waitGone(before)
     expect(alive(after)).toBe(true)
   })
 })

@@ -55,11 +55,21 @@ export function readCmdline(pid: number, procDir = PROC_DIR): string[] | null | 
   return text.replace(/\0$/, '').split('\0')
 }
 
-function isZombie(pid: number, procDir: string): boolean {
+// PF_EXITING in /proc/<pid>/stat's flags: the process is tearing down.
+const PF_EXITING = 0x4
+
+/**
+ * A process with an empty cmdline: dead already (a zombie, or exiting — its
+ * memory, and with it the cmdline, goes before it becomes a zombie) or a
+ * kernel thread. True for the first.
+ */
+function isDying(pid: number, procDir: string): boolean {
   try {
     const stat = readFileSync(`${procDir}/${pid}/stat`, 'utf8')
-    // "pid (comm) S ...": comm may hold spaces and parentheses, the state follows the last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z'
+    // "pid (comm) S ppid pgrp session tty tpgid flags …": comm may hold spaces
+    // and parentheses, so count from the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return fields[0] === 'Z' || fields[0] === 'X' || (Number(fields[6]) & PF_EXITING) !== 0
   } catch {
     return true
   }
@@ -86,7 +96,7 @@ export function cmdlineNames(argv: readonly string[], names: readonly string[]):
 }
 
 /**
- * Is `pid` alive and one of `names`? `stale` when it is gone or a zombie;
+ * Is `pid` alive and one of `names`? `stale` when it is gone, a zombie or exiting;
  * `foreign` when alive but its cmdline names none of `names`; `running`
  * otherwise — also when the cmdline cannot be read at all (no /proc), which
  * is what swift does too.
@@ -103,8 +113,8 @@ export function checkProcess(
   if (cmdline === undefined) return { state: 'stale', permitted, cmdline }
   if (cmdline === null) return { state: 'running', permitted, cmdline: undefined }
   if (cmdline.length === 0) {
-    // A zombie has exited already; a kernel thread is nobody's server.
-    return { state: isZombie(pid, procDir) ? 'stale' : 'foreign', permitted, cmdline }
+    // A dying process has exited already; a kernel thread is nobody's server.
+    return { state: isDying(pid, procDir) ? 'stale' : 'foreign', permitted, cmdline }
   }
   return { state: cmdlineNames(cmdline, names) ? 'running' : 'foreign', permitted, cmdline }
 }

@@ -204,6 +204,19 @@ describe('inspectPidFile', () => {
   })
 })
 
+describe('checkProcess on a kernel thread', () => {
+  const kthreadd = (() => {
+    try {
+      return readFileSync('/proc/2/stat', 'utf8').startsWith('2 (kthreadd)')
+    } catch {
+      return false
+    }
+  })()
+  it.skipIf(!kthreadd)('an empty cmdline that is not dying is foreign', () => {
+    expect(checkProcess(2, NAMES).state).toBe('foreign')
+  })
+})
+
 describe('cmdlineNames', () => {
   it('matches a basename of some argv element or word', () => {
     expect(
