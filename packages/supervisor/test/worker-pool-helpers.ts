@@ -5,7 +5,7 @@ import { type Agent, request } from 'node:http'
 import * as net from 'node:net'
 import type { Logger } from '@forklift/log'
 import { onTestFinished } from 'vitest'
-import { WorkerPool, type WorkerPoolOptions } from '../src/worker-pool.js'
+import { WorkerPool, type WorkerPoolOptions } from '../dist/worker-pool.js'
 import { fixture } from './helpers.js'
 
 interface BoundSocketLike {

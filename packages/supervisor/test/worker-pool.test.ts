@@ -4,8 +4,8 @@
 import { once } from 'node:events'
 import { Agent } from 'node:http'
 import { describe, expect, onTestFinished, test } from 'vitest'
-import { isSupervisorError } from '../src/errors.js'
-import type { PoolWorkerExit, PoolWorkerInfo } from '../src/worker-pool.js'
+import { isSupervisorError } from '../dist/errors.js'
+import type { PoolWorkerExit, PoolWorkerInfo } from '../dist/worker-pool.js'
 import { fixture, isAlive, startNode, waitUntil } from './helpers.js'
 import { get, handoffSocket, recordingLogger, testPool } from './worker-pool-helpers.js'
 
