@@ -13,7 +13,7 @@
 //
 // Environment: BENCH_DURATION (s, default 5), BENCH_CONNECTIONS (64),
 // BENCH_THREADS (2), BENCH_ONLY (comma-separated contender keys),
-// BENCH_RELOADS (10), BENCH_KILLS (3).
+// BENCH_RELOADS (10), BENCH_KILLS (3), BENCH_PARTS (throughput,kill,reload).
 import { execFile, execFileSync, fork, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
@@ -32,6 +32,7 @@ const THREADS = Number(process.env.BENCH_THREADS ?? 2)
 const RELOADS = Number(process.env.BENCH_RELOADS ?? 10)
 const KILLS = Number(process.env.BENCH_KILLS ?? 3)
 const ONLY = process.env.BENCH_ONLY?.split(',').filter(Boolean)
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'throughput,kill,reload').split(','))
 const WORKERS = 2
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 const execFileP = promisify(execFile)
@@ -478,17 +479,19 @@ for (const c of contenders) {
     r.rss = median(mem.map((m) => m.rss))
     r.pss = median(mem.map((m) => m.pss))
     r.managerRss = c.key === 'single' ? undefined : memory(run.manager).rss
-    await wrk(port, { duration: 1 }) // warm-up
-    r.ka = await wrk(port)
-    await wrk(port, { close: true, duration: 1 })
-    r.close = await wrk(port, { close: true })
-    if (c.key !== 'single' && c.key !== 'wsgi') r.kill = await killTest(run, port)
-    if (run.reload) {
+    if (PARTS.has('throughput')) {
+      await wrk(port, { duration: 1 }) // warm-up
+      r.ka = await wrk(port)
+      await wrk(port, { close: true, duration: 1 })
+      r.close = await wrk(port, { close: true })
+    }
+    if (PARTS.has('kill') && c.key !== 'single' && c.key !== 'wsgi') r.kill = await killTest(run, port)
+    if (PARTS.has('reload') && run.reload) {
       r.reloadKa = await reloadTest(run, port, false)
       r.reloadClose = await reloadTest(run, port, true)
     }
     console.log(
-      `${Math.round(r.ka.rps)} / ${Math.round(r.close.rps)} req/s${r.kill ? `, kill→serving ${r.kill.map((k) => (k.replacedMs === undefined ? '∞' : Math.round(k.replacedMs))).join('/')} ms` : ''}${r.reloadKa ? `, reload failures ${r.reloadKa.errors + r.reloadKa.non2xx}/${r.reloadClose.errors + r.reloadClose.non2xx}` : ''}`,
+      `${Math.round(r.ka?.rps)} / ${Math.round(r.close?.rps)} req/s${r.kill ? `, kill→serving ${r.kill.map((k) => (k.replacedMs === undefined ? '∞' : Math.round(k.replacedMs))).join('/')} ms` : ''}${r.reloadKa ? `, reload failures ${r.reloadKa.errors + r.reloadKa.non2xx}/${r.reloadClose.errors + r.reloadClose.non2xx}` : ''}`,
     )
   } catch (err) {
     console.log(`failed: ${err.stack ?? err}`)

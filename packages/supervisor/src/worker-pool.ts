@@ -321,6 +321,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       throw new SupervisorError('E_SUPERVISOR_STATE', `pool ${this.#state} while starting`)
     }
     this.#state = 'running'
+    this.#respawnDeadSlots()
     this.#logger.info({ workers: this.pids(), generation: gen.number }, 'all workers listening')
     // Forked after the workers, so that it does not slow their start.
     this.#refillStandby()
@@ -382,6 +383,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     this.#state = 'running'
     for (const timer of this.#respawnTimers) clearTimeout(timer)
     this.#respawnTimers.clear()
+    this.#respawnDeadSlots()
     for (const w of stale) if (w) this.#drainWorker(w, this.#options.staleWorkerTimeoutMs)
     // The standby holds the old code and data: replace it.
     const oldStandby = this.#standby
@@ -612,6 +614,19 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       ...(ipv6Only ? { ipv6Only } : {}),
       backlog: gen.backlog,
     }
+  }
+
+  /**
+   * A worker that listened and then died while its generation was still
+   * starting was not respawned (its generation was not serving yet): do it
+   * now that it is.
+   */
+  #respawnDeadSlots(): void {
+    this.#slots.forEach((w, index) => {
+      if (w && this.#all.has(w)) return
+      this.#slots[index] = undefined
+      this.#respawn(index)
+    })
   }
 
   /** Forks a fresh standby for the serving generation (rate-limited like any fork). */
