@@ -485,7 +485,8 @@ for (const c of contenders) {
       await wrk(port, { close: true, duration: 1 })
       r.close = await wrk(port, { close: true })
     }
-    if (PARTS.has('kill') && c.key !== 'single' && c.key !== 'wsgi') r.kill = await killTest(run, port)
+    if (PARTS.has('kill') && c.key !== 'single' && c.key !== 'wsgi')
+      r.kill = await killTest(run, port)
     if (PARTS.has('reload') && run.reload) {
       r.reloadKa = await reloadTest(run, port, false)
       r.reloadClose = await reloadTest(run, port, true)
