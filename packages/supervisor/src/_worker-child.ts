@@ -199,13 +199,7 @@ function makeWorker(
 ): PoolWorker {
   let draining: Promise<void> | undefined
   const http = isHttpLike(server) ? server : undefined
-  if (http) {
-    trackConnections(http)
-    // From the start of a drain on, every response closes its connection.
-    http.prependListener('request', (_req, res: ServerResponse) => {
-      if (draining) closeAfter(res)
-    })
-  }
+  if (http) trackConnections(http)
 
   function drain({ idleGraceMs = 0 }: { idleGraceMs?: number } = {}): Promise<void> {
     if (draining) return draining
@@ -219,6 +213,9 @@ function makeWorker(
     })
     if (http) {
       logger.debug({ connections: trackedSockets.get(http)?.size }, 'draining connections')
+      // From now on every response closes its connection (added only now:
+      // no cost per request while serving).
+      http.prependListener('request', (_req, res: ServerResponse) => closeAfter(res))
       // In-flight responses not yet started close their connection when done.
       forEachInFlight(http, closeAfter)
       let sweep: NodeJS.Timeout | undefined
