@@ -33,6 +33,7 @@ import { parseArgs } from 'node:util'
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 const MIN_NODE = [22, 12]
+const PNPM_TIMEOUT_MS = 300_000
 
 const { values } = parseArgs({
   options: {
@@ -65,6 +66,7 @@ function workspaceApps() {
   return apps
 }
 
+/** Runs pnpm; returns its failure text, or undefined when it succeeded. */
 function pnpm(args) {
   // Under `pnpm exec`/scripts npm_execpath is pnpm's own entry; else pnpm on PATH.
   const execpath = process.env.npm_execpath
@@ -72,8 +74,25 @@ function pnpm(args) {
     execpath && /pnpm/.test(basename(execpath))
       ? [process.execPath, [execpath, ...args]]
       : ['pnpm', args]
-  const r = spawnSync(cmd, argv, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' })
-  if (r.status !== 0) fail(`pnpm ${args.join(' ')} failed:\n${r.stdout}${r.stderr}`)
+  const r = spawnSync(cmd, argv, {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
+    timeout: PNPM_TIMEOUT_MS,
+  })
+  if (r.status === 0) return undefined
+  return `pnpm ${args.join(' ')} failed (${r.error?.message ?? `status ${r.status ?? r.signal}`}):\n${r.stdout ?? ''}${r.stderr ?? ''}`
+}
+
+function deploy(name, dir) {
+  // --legacy: the workspace does not inject its packages (pnpm 10's default
+  // deploy needs that). --offline first: after setup every package is in the
+  // store, and a registry that cannot be reached can stall pnpm for minutes.
+  const base = ['--filter', name, 'deploy', '--prod', '--legacy']
+  if (pnpm([...base, '--offline', dir]) === undefined) return
+  rmSync(dir, { recursive: true, force: true })
+  const error = pnpm([...base, dir])
+  if (error) fail(error)
 }
 
 const nodeBinary = resolve(values.node ?? process.execPath)
@@ -106,8 +125,7 @@ for (const name of names) {
   const target = join(prefix, 'lib', short)
   const staging = `${target}.new`
   rmSync(staging, { recursive: true, force: true })
-  // --legacy: the workspace does not inject its packages (pnpm 10's default deploy needs that).
-  pnpm(['--filter', name, 'deploy', '--prod', '--legacy', staging])
+  deploy(name, staging)
   rmSync(`${target}.old`, { recursive: true, force: true })
   if (existsSync(target)) renameSync(target, `${target}.old`)
   renameSync(staging, target)
