@@ -1,4 +1,6 @@
+import { formatError } from '@forklift/errors'
 import { createLogger, type Logger, type LogLevel } from '@forklift/log'
+import { RunnerError } from './errors.js'
 
 // Swift's log_level names (Python logging) to pino's.
 const LEVELS: Record<string, LogLevel> = {
@@ -20,9 +22,15 @@ export function serverLogger(
 ): Logger {
   const level = conf.log_level ? LEVELS[conf.log_level.trim().toUpperCase()] : undefined
   const file = options.verbose ? undefined : conf.log_file?.trim() || undefined
-  return createLogger({
-    name,
-    ...(options.verbose ? { level: 'debug' as const } : level ? { level } : {}),
-    ...(file ? { file } : {}),
-  })
+  try {
+    return createLogger({
+      name,
+      ...(options.verbose ? { level: 'debug' as const } : level ? { level } : {}),
+      ...(file ? { file } : {}),
+    })
+  } catch (err) {
+    throw new RunnerError('E_RUNNER_OPTION', `log_file ${file}: ${formatError(err)}`, {
+      cause: err,
+    })
+  }
 }

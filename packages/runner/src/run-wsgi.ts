@@ -285,9 +285,9 @@ async function serveInProcess(
       await notifyReloading(notifyOpts)
       try {
         const next = planWsgi(plan.server.file, options)
-        if (!sameBind(next.bind, plan.bind)) {
+        if (!sameBind(next.bind, plan.bind) || next.workers !== 0) {
           logger.warn(
-            'bind options changed: a server with workers = 0 keeps its socket; restart to apply',
+            'bind options or workers changed: a server with workers = 0 keeps its socket and process; restart to apply',
           )
         }
         listener = await loadServerApp(next.server, logger)
