@@ -8,7 +8,8 @@ for (const line of text.split('\n')) {
   const m = /:test:\s+Tests\s+(.*)\(\d+\)\s*$/.exec(line)
   if (!m) continue
   totals.packages++
-  for (const [, n, what] of m[1].matchAll(/(\d+) (passed|failed|skipped)/g)) totals[what] += Number(n)
+  for (const [, n, what] of m[1].matchAll(/(\d+) (passed|failed|skipped)/g))
+    totals[what] += Number(n)
 }
 console.log(`\nforklift: ${totals.packages} test runs`)
 console.log(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`)

@@ -6,10 +6,16 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 eval "$(bash scripts/test-deps.sh)"
 export FORKLIFT_TEST_USER="${FORKLIFT_TEST_USER:-}" FORKLIFT_TEST_PG_URL="${FORKLIFT_TEST_PG_URL:-}"
-pnpm run lint
+# Lint first but keep going: a formatting slip should not hide test results.
+lint_status=0
+pnpm run lint || lint_status=$?
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
 pnpm test 2>&1 | tee "$log" || status=$?
 node scripts/summarize-tests.mjs "$log"
+if [ "$lint_status" != 0 ]; then
+  echo "lint failed (pnpm lint): see above" >&2
+  [ "$status" != 0 ] || status=$lint_status
+fi
 exit "$status"

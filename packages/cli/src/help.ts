@@ -22,7 +22,7 @@ export function formatHelp<O extends OptionSpecs>(command: Command<O>): string {
   if (command.version) entries.push(['version', VERSION_OPTION])
   const labels = entries.map(([long, spec]) => optionLabel(long, spec))
   const width = Math.min(Math.max(...labels.map((l) => l.length)) + 2, 32)
-  const optionLines = entries.map(([long, spec], i) => {
+  const optionLines = entries.map(([, spec], i) => {
     const label = labels[i] ?? ''
     const dflt =
       spec.default !== undefined && spec.default !== false && spec.type === 'string'
