@@ -91,7 +91,9 @@ describe('WorkerPool', () => {
     expect(fresh.pid).not.toBe(victim)
     expect(pool.pids().sort()).toEqual([fresh.pid, survivor].sort())
     expect(seen.has(victim)).toBe(false)
-    expect(failures).toBe(0)
+    // Only a request the victim had already accepted can fail (the loader has
+    // one in flight); none waits on the dead worker.
+    expect(failures).toBeLessThanOrEqual(1)
     expect(
       lines.some((l) => l.level === 'error' && /Removing dead child .*SIGKILL/.test(l.msg)),
     ).toBe(true)
