@@ -52,7 +52,7 @@ describe('WorkerPool', () => {
     expect([...seen].sort()).toEqual([...pids].sort())
   })
 
-  test('kill -9 of a worker: replaced in the same slot, no request fails meanwhile', async () => {
+  test('kill -9 of a worker: replaced in the same slot, no request waits on the dead one', async () => {
     const socket = handoffSocket()
     const { logger, lines } = recordingLogger()
     const pool = testPool({ socket, logger })
