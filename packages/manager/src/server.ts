@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { constants as osConstants } from 'node:os'
 import { basename } from 'node:path'
 import { isForkliftError } from '@forklift/errors'
@@ -386,6 +386,8 @@ export class Server {
     if (opts.daemon === false) args.push('verbose')
     if (opts.additionalArgs) args.push(...opts.additionalArgs)
     const env = { PYTHON_EGG_CACHE: '/tmp', ...this.#ctx.env }
+    // Loaded on first use: status and stop, which must be quick, never spawn.
+    const { spawn } = process.getBuiltinModule('node:child_process')
     let child: ChildProcess
     if (opts.daemon === false) {
       child = spawn(this.binary, args, { stdio: 'inherit', env })
