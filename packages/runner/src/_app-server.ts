@@ -1,10 +1,15 @@
-import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http'
-import { createServer as createHttpsServer } from 'node:https'
+import type { RequestListener, Server } from 'node:http'
+import { createRequire } from 'node:module'
 import { configFloatValue, configIntValue } from '@forklift/config'
 import type { Logger } from '@forklift/log'
 import { applyServerLimits, loadApp } from '@forklift/pipeline'
-import { connectionServerOptions, type TlsContextOptions } from '@forklift/socket'
+import type { TlsContextOptions } from '@forklift/socket'
 import type { ServerConf } from './server-conf.js'
+
+// `import ... from 'node:http'` in ESM reads every export of the builtin,
+// which runs its lazy getters and loads undici, tls, crypto and zlib: ~11 MiB
+// more in every worker. require() only loads http itself.
+const http = createRequire(import.meta.url)('node:http') as typeof import('node:http')
 
 /** Swift's defaults. */
 export const DEFAULT_MAX_CLIENTS = 1024
@@ -41,7 +46,7 @@ export function serverLimits(server: ServerConf): { maxClients: number; clientTi
  * TCP_NODELAY on every connection, `max_clients` and `client_timeout`.
  * The caller makes it listen (on a handed-down handle, or in-process).
  */
-export function createAppServer(
+export async function createAppServer(
   listener: RequestListener,
   options: {
     keepIdleSec: number
@@ -49,11 +54,23 @@ export function createAppServer(
     clientTimeoutSec: number
     tls?: TlsContextOptions | undefined
   },
-): Server {
-  const base = connectionServerOptions({ keepIdleSec: options.keepIdleSec })
-  const server: Server = options.tls
-    ? (createHttpsServer({ ...base, ...options.tls }, listener) as unknown as Server)
-    : createHttpServer(base, listener)
+): Promise<Server> {
+  // Swift's per-connection settings (keepalive after keep_idle, TCP_NODELAY),
+  // as @forklift/socket's connectionServerOptions gives them; spelled out here
+  // because importing that package (and node:https) loads node:tls, ~10 MiB
+  // more in every worker that does not serve TLS.
+  const base = {
+    noDelay: true,
+    keepAlive: true,
+    keepAliveInitialDelay: options.keepIdleSec * 1000,
+  }
+  let server: Server
+  if (options.tls) {
+    const { createServer: createHttpsServer } = await import('node:https')
+    server = createHttpsServer({ ...base, ...options.tls }, listener) as unknown as Server
+  } else {
+    server = http.createServer(base, listener)
+  }
   applyServerLimits(server, {
     maxClients: options.maxClients,
     clientTimeoutSec: options.clientTimeoutSec,

@@ -3,7 +3,7 @@ import type { Logger } from '@forklift/log'
 import type { TlsContextOptions } from '@forklift/socket'
 import { createAppServer, loadServerApp, serverLimits } from './_app-server.js'
 import { configuredUser, dropToUser } from './_user.js'
-import { serverLogger } from './logging.js'
+import { workerLogLines } from './logging.js'
 import { loadServerConf } from './server-conf.js'
 
 /** What the parent tells each worker (JSON over IPC: TLS is PEM text, read while root). */
@@ -24,11 +24,7 @@ export function workerArgs(payload: WorkerPayload): string[] {
 export function workerLogger(argv: readonly string[]): Logger {
   const [file = '', section = '', verbose = ''] = argv
   const conf = loadServerConf(file, section ? { section } : {})
-  return serverLogger(
-    conf.logName,
-    { ...conf.conf, log_file: '' },
-    { verbose: verbose === 'verbose' },
-  )
+  return workerLogLines(conf.logName, conf.conf, { verbose: verbose === 'verbose' })
 }
 
 /**
@@ -45,7 +41,7 @@ export async function createWorkerServer(
   const conf = loadServerConf(payload.file, payload.section ? { section: payload.section } : {})
   dropToUser(configuredUser(conf.conf), logger)
   const listener = await loadServerApp(conf, logger)
-  return createAppServer(listener, {
+  return await createAppServer(listener, {
     keepIdleSec: payload.keepIdleSec,
     ...serverLimits(conf),
     tls: payload.tls,

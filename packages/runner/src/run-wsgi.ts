@@ -237,7 +237,7 @@ async function serveInProcess(
   let listener = firstListener
   let draining = false
   const inFlight = new Set<ServerResponse>()
-  const http: HttpServer = createAppServer(
+  const http: HttpServer = await createAppServer(
     (req, res) => {
       inFlight.add(res)
       res.on('close', () => inFlight.delete(res))
