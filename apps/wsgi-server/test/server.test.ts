@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { Agent } from 'node:http'
 import { connect, createServer } from 'node:net'
 import { availableParallelism } from 'node:os'
@@ -421,6 +421,25 @@ describe('readiness', () => {
     p.child.kill('SIGTERM')
     await receiver.waitFor('STOPPING=1')
     expect(await p.exited).toEqual({ code: 0, signal: null })
+  })
+
+  it('verbose (swift-init no-daemon) logs at debug on the console, log_file or not, workers included', async () => {
+    const dir = tempDir()
+    const port = await freePort()
+    const conf = writeConf(dir, {
+      port,
+      extra: `workers = 1\nlog_file = ${join(dir, 'unused.log')}`,
+    })
+    const p = startBin(BIN, [conf, 'verbose'])
+    await p.ready()
+    await waitFor(
+      () => /"level":"debug".*"worker":\d+/.test(p.stderr()),
+      'a worker debug line on stderr',
+    )
+    p.child.kill('SIGTERM')
+    expect(await p.exited).toEqual({ code: 0, signal: null })
+    expect(p.stderr()).toContain('"level":"debug"')
+    expect(existsSync(join(dir, 'unused.log'))).toBe(false)
   })
 
   it('after start-up, stdout/stderr writes of app code go to the log (capture_stdio)', async () => {
