@@ -269,6 +269,32 @@ describe.each([0, 2])('signals, workers = %i', (workerCount) => {
   })
 })
 
+describe('a bad reload', () => {
+  it('keeps the running workers when the new config is invalid or the new app does not load', async () => {
+    const port = await freePort()
+    const dir = tempDir()
+    const conf = writeConf(dir, { port, extra: 'workers = 2', message: 'original' })
+    const p = await startReady(conf)
+    const workers = childPids(p.pid)
+
+    writeConf(dir, { port, extra: 'workers = many', message: 'broken' })
+    let from = p.stderr().length
+    p.child.kill('SIGUSR1')
+    await waitFor(() => p.stderr().slice(from).includes('reload refused'), 'the refusal')
+    expect(p.stderr().slice(from)).toMatch(/object-server\.conf.*workers/)
+
+    writeConf(dir, { port, extra: 'workers = 2', app: './no-such-app.mjs#app' })
+    from = p.stderr().length
+    p.child.kill('SIGUSR1')
+    await waitFor(() => p.stderr().slice(from).includes('reload failed'), 'the failure')
+    expect(p.stderr().slice(from)).toContain('no-such-app.mjs')
+
+    expect(childPids(p.pid).filter(alive).sort()).toEqual([...workers].sort())
+    expect((await get(`http://127.0.0.1:${port}/`)).body).toContain('original')
+    expect(p.child.exitCode).toBeNull()
+  })
+})
+
 describe('sockets', () => {
   it('retries a port held by another process, then fails clearly after bind_timeout', async () => {
     // The holder is a separate process, as in production (another server, a stale one).
