@@ -4,7 +4,7 @@ import { ForkliftError } from '@forklift/errors'
 export type RunnerErrorCode =
   /** A worker could not start (its module failed, or it exited before listening). */
   | 'E_RUNNER_WORKER_START'
-  /** A bad runner option or config value that no other package validates. */
+  /** An unusable runner setting that no other package validates (a log_file that cannot be opened). */
   | 'E_RUNNER_OPTION'
 
 /** A failure of the runner itself; the message is one line for operators. */
