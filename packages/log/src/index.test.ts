@@ -44,7 +44,29 @@ describe('createLogger', () => {
     expect(JSON.parse(res.stderr.trim())).toMatchObject({ server: 'x', level: 'debug', msg: 'dbg' })
   })
 
-  it('silentLogger drops everything', () => {
-    expect(silentLogger().isLevelEnabled('fatal')).toBe(false)
+  it('silentLogger drops everything, and its children too', () => {
+    const log = silentLogger()
+    expect(log.isLevelEnabled('fatal')).toBe(false)
+    expect(log.level).toBe('silent')
+    const child = log.child({ worker: 1 })
+    expect(child.isLevelEnabled('error')).toBe(false)
+    expect(() => {
+      child.error({ err: new Error('x') }, 'dropped')
+      log.flush()
+    }).not.toThrow()
+  })
+
+  it('does not load pino until a real logger is created', () => {
+    const script = `
+      import { silentLogger } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).pathname)}
+      import { createRequire } from 'node:module'
+      silentLogger().info('x')
+      const loaded = Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes('/pino/'))
+      process.stdout.write(String(loaded))`
+    const res = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+    })
+    expect(res.stderr).toBe('')
+    expect(res.stdout).toBe('false')
   })
 })

@@ -1,7 +1,17 @@
-import { pino } from 'pino'
+import { createRequire } from 'node:module'
+import type * as Pino from 'pino'
 
 /** The logger every forklift library accepts: pino's, so callers may pass their own. */
-export type Logger = pino.Logger
+export type Logger = Pino.Logger
+
+// pino is loaded on first use, not on import: libraries import this package
+// for `silentLogger()` even in processes that never log (pool workers), and
+// pino's import graph costs several MiB of RSS in every such process.
+let pinoModule: typeof Pino | undefined
+function loadPino(): typeof Pino {
+  pinoModule ??= createRequire(import.meta.url)('pino') as typeof Pino
+  return pinoModule
+}
 
 /** Log levels, lowest to highest. */
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
@@ -24,6 +34,7 @@ export interface CreateLoggerOptions {
  * lose its last lines, and log volume in a launcher is small.
  */
 export function createLogger(options: CreateLoggerOptions): Logger {
+  const { pino } = loadPino()
   const level = options.level ?? (options.verbose ? 'debug' : 'info')
   const destination = pino.destination({
     dest: options.file ?? 2,
@@ -41,7 +52,35 @@ export function createLogger(options: CreateLoggerOptions): Logger {
   )
 }
 
-/** A logger that drops everything: the default for libraries given none. */
+const noop = (): void => {}
+
+// Every method of a pino logger is a no-op here; `child()` returns the same
+// silent logger. A Proxy covers the whole pino surface without loading pino.
+const SILENT: Logger = new Proxy({} as Logger, {
+  get(_target, prop) {
+    switch (prop) {
+      case 'level':
+        return 'silent'
+      case 'levelVal':
+        return Number.POSITIVE_INFINITY
+      case 'child':
+        return () => SILENT
+      case 'isLevelEnabled':
+        return () => false
+      case 'bindings':
+        return () => ({})
+      case 'then':
+        return undefined
+      default:
+        return typeof prop === 'symbol' ? undefined : noop
+    }
+  },
+  set() {
+    return true
+  },
+})
+
+/** A logger that drops everything, without loading pino: the default for libraries given none. */
 export function silentLogger(): Logger {
-  return pino({ level: 'silent' })
+  return SILENT
 }
