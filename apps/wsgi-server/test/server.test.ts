@@ -87,6 +87,35 @@ describe('workers', () => {
     expect((await get(`http://127.0.0.1:${port}/healthcheck`)).status).toBe(200)
   })
 
+  it('standby_worker = true keeps a booted spare that takes a killed worker slot at once', async () => {
+    const port = await freePort()
+    const conf = writeConf(tempDir(), { port, extra: 'workers = 2\nstandby_worker = true' })
+    const p = await startReady(conf)
+    const all = await waitFor(() => {
+      const pids = childPids(p.pid)
+      return pids.length === 3 ? pids : undefined
+    }, 'two workers and a spare')
+    const serving = new Set<number>()
+    await waitFor(async () => {
+      serving.add(pidOf((await get(`http://127.0.0.1:${port}/`, { agent: false })).body))
+      return serving.size === 2
+    }, 'both workers to answer')
+    const spare = all.find((pid) => !serving.has(pid))!
+    const [victim] = [...serving]
+    process.kill(victim!, 'SIGKILL')
+    // The spare, already booted, serves in the victim's place; a new spare follows.
+    await waitFor(async () => {
+      const body = (await get(`http://127.0.0.1:${port}/`, { agent: false })).body
+      return pidOf(body) === spare
+    }, 'the spare to answer')
+    await waitFor(() => {
+      const pids = childPids(p.pid).filter((c) => c !== victim && alive(c))
+      return pids.length === 3 ? pids : undefined
+    }, 'a new spare')
+    p.child.kill('SIGTERM')
+    expect(await p.exited).toEqual({ code: 0, signal: null })
+  })
+
   it('workers that crash while starting are respawned at a limited rate, and logged', async () => {
     const dir = tempDir()
     const marker = join(dir, 'crash')

@@ -1,7 +1,7 @@
 import type { Server as HttpServer, RequestListener, ServerResponse } from 'node:http'
 import type { Server as NetServer } from 'node:net'
 import { availableParallelism } from 'node:os'
-import { configAutoIntValue, configFloatValue } from '@forklift/config'
+import { configAutoIntValue, configFloatValue, configTrueValue } from '@forklift/config'
 import { formatError } from '@forklift/errors'
 import type { Logger } from '@forklift/log'
 import { cleanUpDaemonHygiene } from '@forklift/privileges'
@@ -54,6 +54,8 @@ export interface WsgiPlan {
   maxClients: number
   clientTimeoutSec: number
   staleWorkerTimeoutSec: number
+  /** Keep one booted spare worker that takes a dead worker's place at once (`standby_worker`). */
+  standby: boolean
 }
 
 /** Reads and validates a server's config (throws ConfigError / SocketError naming file, section and key). */
@@ -76,6 +78,7 @@ export function planWsgi(confPath: string, options: { section?: string } = {}): 
     user: configuredUser(conf),
     ...serverLimits(server),
     staleWorkerTimeoutSec,
+    standby: workers > 0 && configTrueValue(conf.standby_worker),
   }
 }
 
@@ -338,6 +341,7 @@ async function serveWithWorkers(
     args: workerArgs(payload),
     logger,
     staleWorkerTimeoutMs: timerMs(plan.staleWorkerTimeoutSec),
+    standby: plan.standby,
   })
   try {
     await pool.start()
