@@ -3,7 +3,7 @@
 // request or when the parent dies.
 import type { ServerResponse } from 'node:http'
 import { Server as NetServer, type Socket } from 'node:net'
-import type { Logger } from '@forklift/log'
+import { type Logger, silentLogger } from '@forklift/log'
 import {
   type DrainMessage,
   type InitMessage,
@@ -11,7 +11,6 @@ import {
   type ListenPlan,
   type WorkerMessage,
 } from './_worker-protocol.js'
-import { silentWorkerLogger } from './_worker-silent-logger.js'
 import { SupervisorError } from './errors.js'
 import { exitWhenParentDies } from './watchdog.js'
 
@@ -132,7 +131,7 @@ export async function runPoolWorker(options: RunPoolWorkerOptions): Promise<Pool
       'runPoolWorker must run in a process forked by a WorkerPool (no IPC channel)',
     )
   }
-  const logger = options.logger ?? silentWorkerLogger()
+  const logger = options.logger ?? silentLogger()
   const exit = options.exit ?? true
   if (options.handleSignals ?? true) {
     // The parent decides; a SIGHUP or SIGUSR1 sent to the whole process group must not kill us.

@@ -17,7 +17,7 @@ import { EventEmitter } from 'node:events'
 import { Server as NetServer } from 'node:net'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import type { Logger } from '@forklift/log'
+import { type Logger, silentLogger } from '@forklift/log'
 import { type Deferred, deferred } from './_deferred.js'
 import {
   type DrainMessage,
@@ -26,7 +26,6 @@ import {
   LISTEN_FD,
   type ListenPlan,
 } from './_worker-protocol.js'
-import { silentWorkerLogger } from './_worker-silent-logger.js'
 import { SupervisorError } from './errors.js'
 import { envWithoutNotifySocket } from './notify.js'
 import { FORKING_TOO_FAST_MESSAGE, ForkRateLimiter } from './rate-limit.js'
@@ -258,7 +257,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   constructor(options: WorkerPoolOptions) {
     super()
     this.#options = options
-    this.#logger = options.logger ?? silentWorkerLogger()
+    this.#logger = options.logger ?? silentLogger()
     const workers = checkWorkers(options.workers)
     this.#gen = {
       number: 1,
