@@ -1,0 +1,72 @@
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process'
+import { onTestFinished } from 'vitest'
+
+/** How a process ended. */
+export interface Exit {
+  code: number | null
+  signal: NodeJS.Signals | null
+}
+
+/** A process started by {@link spawnCollect}. */
+export interface Spawned {
+  child: ChildProcess
+  /** Everything it wrote to stdout so far. */
+  stdout(): string
+  /** Everything it wrote to stderr so far. */
+  stderr(): string
+  /** Resolves when the process exited (its pipes may still hold output). */
+  exited: Promise<Exit>
+  /** Resolves when it exited and its pipes are drained; rejects if it could not be spawned. */
+  closed: Promise<Exit>
+}
+
+/**
+ * Spawns `command` with stdout and stderr piped (stdin ignored unless
+ * `options.stdio` says otherwise) and collects both as text. When the test
+ * finishes it is SIGKILLed if still running, and with `detached` its whole
+ * process group too, so nothing it started outlives a failed test.
+ */
+export function spawnCollect(
+  command: string,
+  args: readonly string[],
+  options: SpawnOptions = {},
+): Spawned {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options })
+  onTestFinished(() => {
+    if (options.detached && child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, 'SIGKILL')
+      } catch {
+        // the group is gone already
+      }
+    }
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  })
+  let out = ''
+  let err = ''
+  child.stdout?.on('data', (d) => {
+    out += d
+  })
+  child.stderr?.on('data', (d) => {
+    err += d
+  })
+  const exited = new Promise<Exit>((r) => child.once('exit', (code, signal) => r({ code, signal })))
+  const closed = new Promise<Exit>((resolve, reject) => {
+    child.once('error', reject)
+    child.once('close', (code, signal) => resolve({ code, signal }))
+  })
+  // A test that only awaits `exited` must not see an unhandled spawn error.
+  closed.catch(() => {})
+  return { child, stdout: () => out, stderr: () => err, exited, closed }
+}
+
+/** Runs `command` to completion ({@link spawnCollect}, then its exit and all it printed). */
+export async function runCollect(
+  command: string,
+  args: readonly string[],
+  options: SpawnOptions = {},
+): Promise<Exit & { stdout: string; stderr: string }> {
+  const p = spawnCollect(command, args, options)
+  const exit = await p.closed
+  return { ...exit, stdout: p.stdout(), stderr: p.stderr() }
+}
