@@ -1,8 +1,9 @@
 import { chmodSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { tempFiles } from '@forklift/test-utils'
 import { describe, expect, it } from 'vitest'
 import { ConfigError, configTrueValue, loadConfig, pasteDefaults } from '../src/index.js'
-import { ini, tempDir } from './helpers.js'
+import { ini } from './helpers.js'
 
 function expectConfigError(fn: () => unknown, code: string, fields: Partial<ConfigError> = {}) {
   let caught: unknown
@@ -21,7 +22,7 @@ function expectConfigError(fn: () => unknown, code: string, fields: Partial<Conf
 
 describe('loadConfig: DEFAULT and sections', () => {
   it('puts [DEFAULT] in every section, the section overriding it, keys keeping their case', () => {
-    const { write } = tempDir()
+    const { write } = tempFiles()
     const file = write(
       'object-server.conf',
       ini(`
@@ -56,14 +57,14 @@ describe('loadConfig: DEFAULT and sections', () => {
   })
 
   it('lets options given to loadConfig be overridden by the file, as configparser defaults', () => {
-    const { write } = tempDir()
+    const { write } = tempFiles()
     const file = write('a.conf', '[DEFAULT]\nuser = swift\n[s]\nx = %(here)s/x\n')
     const config = loadConfig(file, { defaults: { user: 'nobody', here: '/etc/swift' } })
     expect(config.section('s')).toEqual({ user: 'swift', here: '/etc/swift', x: '/etc/swift/x' })
   })
 
   it('keeps every value a string: mount_check = false stays "false" and reads as false', () => {
-    const { write } = tempDir()
+    const { write } = tempFiles()
     const file = write(
       'a.conf',
       `${ini(`
@@ -88,7 +89,7 @@ describe('loadConfig: DEFAULT and sections', () => {
   })
 
   it('reads values as configparser does: quotes, ; and # kept, `:` as a delimiter, continuation lines', () => {
-    const { write } = tempDir()
+    const { write } = tempFiles()
     const file = write(
       'a.conf',
       [
@@ -127,19 +128,19 @@ describe('loadConfig: DEFAULT and sections', () => {
   })
 
   it('treats a line indented less than or as much as its key as a new key', () => {
-    const { write } = tempDir()
+    const { write } = tempFiles()
     const file = write('a.conf', '[s]\n  a = 1\n  b = 2\n    c\n')
     expect(loadConfig(file).section('s')).toEqual({ a: '1', b: '2\nc' })
   })
 
   it('skips a UTF-8 byte order mark', () => {
-    const { write } = tempDir()
+    const { write } = tempFiles()
     const file = write('a.conf', '\ufeff[s]\na = 1\n')
     expect(loadConfig(file).section('s')).toEqual({ a: '1' })
   })
 
   it('gives paste.deploy defaults (here, __file__)', () => {
-    const { dir, write } = tempDir()
+    const { dir, write } = tempFiles()
     const file = write('proxy-server.conf', '[s]\n')
     expect(pasteDefaults(file)).toEqual({ here: dir, __file__: file })
     mkdirSync(join(dir, 'x.conf.d'))
@@ -152,7 +153,7 @@ describe('loadConfig: DEFAULT and sections', () => {
 
 describe('loadConfig: interpolation', () => {
   it('replaces %(name)s from the section first, then DEFAULT, recursively', () => {
-    const { write } = tempDir()
+    const { write } = tempFiles()
     const file = write(
       'a.conf',
       ini(`
@@ -175,7 +176,7 @@ describe('loadConfig: interpolation', () => {
   })
 
   it('passes a % that is not %(name)s through, as Swift does for fallocate_reserve = 1%', () => {
-    const { write } = tempDir()
+    const { write } = tempFiles()
     const file = write(
       'a.conf',
       `${ini(`
@@ -196,7 +197,7 @@ describe('loadConfig: interpolation', () => {
   })
 
   it('names file, section and key for a missing reference', () => {
-    const { write } = tempDir()
+    const { write } = tempFiles()
     const file = write('a.conf', '[DEFAULT]\nok = 1\n[app:proxy]\n\nlog = %(nope)s/x\n')
     const err = expectConfigError(
       () => loadConfig(file).section('app:proxy'),
@@ -214,7 +215,7 @@ describe('loadConfig: interpolation', () => {
   })
 
   it('reports a reference loop and a malformed reference', () => {
-    const { write } = tempDir()
+    const { write } = tempFiles()
     const file = write('a.conf', '[s]\na = %(b)s\nb = %(a)s\nc = %(unclosed\n')
     const config = loadConfig(file)
     expectConfigError(() => config.get('s', 'a'), 'E_CONFIG_INTERPOLATION', { key: 'a', line: 2 })
@@ -225,7 +226,7 @@ describe('loadConfig: interpolation', () => {
 
 describe('loadConfig: .conf.d directories', () => {
   it('merges every *.conf in sorted order, later files overriding key by key', () => {
-    const { dir, write } = tempDir()
+    const { dir, write } = tempFiles()
     const d = join(dir, 'object-server.conf.d')
     write(
       'object-server.conf.d/20_override.conf',
@@ -262,21 +263,21 @@ describe('loadConfig: .conf.d directories', () => {
   })
 
   it('refuses a directory without *.conf files', () => {
-    const { dir } = tempDir()
+    const { dir } = tempFiles()
     expectConfigError(() => loadConfig(dir), 'E_CONFIG_NOT_FOUND', { file: dir })
   })
 })
 
 describe('ConfigError for every failure', () => {
   it('E_CONFIG_NOT_FOUND for a missing file', () => {
-    const { dir } = tempDir()
+    const { dir } = tempFiles()
     const file = join(dir, 'nope.conf')
     const err = expectConfigError(() => loadConfig(file), 'E_CONFIG_NOT_FOUND', { file })
     expect(err.message).toBe(`${file}: no such file`)
   })
 
   it('E_CONFIG_UNREADABLE for a directory where a conf.d file is expected (works as root too)', () => {
-    const { dir, write } = tempDir()
+    const { dir, write } = tempFiles()
     write('s.conf.d/10.conf', '[s]\n')
     mkdirSync(join(dir, 's.conf.d', '20.conf'))
     expectConfigError(() => loadConfig(join(dir, 's.conf.d')), 'E_CONFIG_UNREADABLE', {
@@ -287,7 +288,7 @@ describe('ConfigError for every failure', () => {
   it.skipIf(process.getuid?.() === 0)(
     'E_CONFIG_UNREADABLE for a file without read permission',
     () => {
-      const { write } = tempDir()
+      const { write } = tempFiles()
       const file = write('a.conf', '[s]\n')
       chmodSync(file, 0o000)
       const err = expectConfigError(() => loadConfig(file), 'E_CONFIG_UNREADABLE', { file })
@@ -296,7 +297,7 @@ describe('ConfigError for every failure', () => {
   )
 
   it('E_CONFIG_NO_SECTION for a missing section', () => {
-    const { write } = tempDir()
+    const { write } = tempFiles()
     const file = write('a.conf', '[DEFAULT]\na = 1\n')
     const config = loadConfig(file)
     expectConfigError(() => config.section('app:object-server'), 'E_CONFIG_NO_SECTION', {
@@ -308,7 +309,7 @@ describe('ConfigError for every failure', () => {
   })
 
   it('E_CONFIG_DUPLICATE_SECTION for a section twice in one file, with the line', () => {
-    const { write } = tempDir()
+    const { write } = tempFiles()
     const file = write('a.conf', '[a]\nx = 1\n[b]\n[a]\ny = 2\n')
     const err = expectConfigError(() => loadConfig(file), 'E_CONFIG_DUPLICATE_SECTION', {
       file,
@@ -317,12 +318,12 @@ describe('ConfigError for every failure', () => {
     })
     expect(err.message).toBe(`${file}:4 [a]: section appears twice in this file`)
     // DEFAULT may be opened twice (configparser allows it) as long as no key repeats.
-    const ok = loadConfig(tempDir().write('b.conf', '[DEFAULT]\na = 1\n[s]\n[DEFAULT]\nb = 2\n'))
+    const ok = loadConfig(tempFiles().write('b.conf', '[DEFAULT]\na = 1\n[s]\n[DEFAULT]\nb = 2\n'))
     expect(ok.section('s')).toEqual({ a: '1', b: '2' })
   })
 
   it('E_CONFIG_DUPLICATE_KEY for a key twice in one section of one file', () => {
-    const { write } = tempDir()
+    const { write } = tempFiles()
     const file = write('a.conf', '[DEFAULT]\nw = 1\n[s]\nw = 2\nx = 1\nx = 2\n')
     expectConfigError(() => loadConfig(file), 'E_CONFIG_DUPLICATE_KEY', {
       file,
@@ -333,7 +334,7 @@ describe('ConfigError for every failure', () => {
   })
 
   it('E_CONFIG_SYNTAX for a line without a section header, a line without a delimiter, an empty key', () => {
-    const { write } = tempDir()
+    const { write } = tempFiles()
     expectConfigError(
       () => loadConfig(write('a.conf', '# ok\nworkers = 2\n[s]\n')),
       'E_CONFIG_SYNTAX',

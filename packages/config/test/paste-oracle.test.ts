@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process'
+import { tempFiles } from '@forklift/test-utils'
 import { describe, expect, it } from 'vitest'
 import { loadConfig, loadPasteApp, type PasteNode, pasteDefaults } from '../src/index.js'
-import { tempDir } from './helpers.js'
 
 // Python paste.deploy itself (Debian: python3-pastedeploy), when installed: the
 // factories record the global_conf and local_conf paste.deploy gives them.
@@ -116,7 +116,7 @@ c = 3
 describe.skipIf(!python)('against Python paste.deploy', () => {
   for (const [title, template] of CONFIGS) {
     it(title, () => {
-      const { dir, write } = tempDir()
+      const { dir, write } = tempFiles()
       write('h1fac.py', FACTORIES)
       const ours = write(
         'ours.conf',

@@ -1,3 +1,4 @@
+import { tempFiles } from '@forklift/test-utils'
 import { describe, expect, it } from 'vitest'
 import {
   ConfigError,
@@ -9,10 +10,10 @@ import {
   type PasteUrlMap,
   pasteDefaults,
 } from '../src/index.js'
-import { ini, tempDir } from './helpers.js'
+import { ini } from './helpers.js'
 
 function load(text: string, name?: string) {
-  const { dir, write } = tempDir()
+  const { dir, write } = tempFiles()
   const file = write('proxy-server.conf', ini(text))
   return {
     dir,
@@ -207,7 +208,7 @@ describe('loadPasteApp', () => {
   })
 
   it('throws ConfigError naming file, section and key', () => {
-    const { write } = tempDir()
+    const { write } = tempFiles()
     const cases: [string, string][] = [
       ['[app:other]\nuse = ./a.mjs#x\n', 'E_CONFIG_NO_SECTION'],
       [

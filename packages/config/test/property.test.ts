@@ -1,7 +1,7 @@
+import { tempFiles } from '@forklift/test-utils'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig, loadPasteApp } from '../src/index.js'
-import { tempDir } from './helpers.js'
 
 // Lines built from the pieces that matter to the grammar, so the generator
 // reaches headers, delimiters, continuations, comments and interpolation often.
@@ -48,7 +48,7 @@ const text = fc.oneof(
 
 describe('property: arbitrary text', () => {
   it('either loads (and every section interpolates) or throws ConfigError, never anything else', () => {
-    const { write } = tempDir()
+    const { write } = tempFiles()
     fc.assert(
       fc.property(text, (t) => {
         const file = write('p.conf', t)
@@ -72,7 +72,7 @@ describe('property: arbitrary text', () => {
   })
 
   it('reads back any key and value written as `key = value`, trimmed, as a string', () => {
-    const { write } = tempDir()
+    const { write } = tempFiles()
     const keyArb = fc
       .string({ minLength: 1, maxLength: 20 })
       .filter((k) => !/[=:\r\n]/.test(k) && k.trim() !== '' && k.trim() !== '__proto__')

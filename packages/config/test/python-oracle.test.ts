@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { tempFiles } from '@forklift/test-utils'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig } from '../src/index.js'
-import { tempDir } from './helpers.js'
 
 // Python's configparser, strict, keys case-preserved, with Swift's NicerInterpolation:
 // the reference this package claims to follow. Reads a JSON list of file paths and
@@ -100,7 +100,7 @@ type OracleResult =
 
 describe.skipIf(!hasPython)('against Python configparser (Swift NicerInterpolation)', () => {
   it('reads the same sections and values, and fails on the same files', () => {
-    const { dir } = tempDir()
+    const { dir } = tempFiles()
     const samples = fc.sample(text, { numRuns: 2000, seed: 20240601 })
     const files = samples.map((t, i) => {
       const file = join(dir, `${i}.conf`)

@@ -1,3 +1,4 @@
+import { tempFiles } from '@forklift/test-utils'
 import { describe, expect, it } from 'vitest'
 import {
   ConfigError,
@@ -11,7 +12,6 @@ import {
   listFromCsv,
   loadConfig,
 } from '../src/index.js'
-import { tempDir } from './helpers.js'
 
 function errorOf(fn: () => unknown): ConfigError {
   try {
@@ -96,7 +96,7 @@ describe('value helpers', () => {
   })
 
   it('reports a bad value from a real file with the line where it was set', () => {
-    const { write } = tempDir()
+    const { write } = tempFiles()
     const file = write('object-server.conf', '[DEFAULT]\nworkers = lots\n[app:object-server]\n')
     const config = loadConfig(file)
     const conf = config.section('app:object-server')
