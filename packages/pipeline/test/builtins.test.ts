@@ -1,9 +1,10 @@
 import { rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { join } from 'node:path'
+import { tempFiles } from '@forklift/test-utils'
 import { describe, expect, it } from 'vitest'
 import { loadApp } from '../src/index.js'
-import { serve, tempDir } from './helpers.js'
+import { serve } from './helpers.js'
 
 function head(url: string): Promise<{ status: number; length: string | undefined; body: string }> {
   return new Promise((resolve, reject) => {
@@ -23,7 +24,7 @@ function head(url: string): Promise<{ status: number; length: string | undefined
 
 describe('healthcheck filter', () => {
   it('answers /healthcheck with 200 OK, 503 while disable_path exists, and passes other paths on', async () => {
-    const { dir, write } = tempDir()
+    const { dir, write } = tempFiles()
     const disable = join(dir, 'disabled')
     const file = write(
       'proxy-server.conf',
@@ -62,7 +63,7 @@ describe('healthcheck filter', () => {
 
 describe('hello app', () => {
   it('answers with its message and pid, and sleeps on ?sleep=ms', async () => {
-    const { write } = tempDir()
+    const { write } = tempFiles()
     const file = write('a.conf', '[app:main]\nuse = forklift#hello\n')
     const { url } = await serve(await loadApp(file))
     const res = await fetch(`${url}/anything`)

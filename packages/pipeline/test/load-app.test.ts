@@ -2,13 +2,14 @@ import { copyFileSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { ConfigError } from '@forklift/config'
+import { tempFiles } from '@forklift/test-utils'
 import { describe, expect, it } from 'vitest'
 import { loadApp, PipelineError, scriptName, urlmap } from '../src/index.js'
-import { FIXTURES, serve, tempDir } from './helpers.js'
+import { FIXTURES, serve } from './helpers.js'
 
 /** A temp dir holding the fixture modules and one config file. */
 function setup(configText: string, name = 'server.conf') {
-  const t = tempDir()
+  const t = tempFiles()
   copyFileSync(join(FIXTURES, 'modules.mjs'), join(t.dir, 'modules.mjs'))
   copyFileSync(join(FIXTURES, 'broken.mjs'), join(t.dir, 'broken.mjs'))
   return { ...t, file: t.write(name, configText) }
