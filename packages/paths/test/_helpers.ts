@@ -1,14 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { onTestFinished } from 'vitest'
-
-/** A temp dir removed when the test finishes. */
-export function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'forklift-paths-'))
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true, maxRetries: 5 }))
-  return dir
-}
 
 /** Creates files (content '') and dirs (names ending with '/') under root. */
 export function tree(root: string, entries: readonly string[]): void {

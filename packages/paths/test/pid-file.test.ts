@@ -10,6 +10,7 @@ import {
   writeFileSync,
 } from 'node:fs'
 import { join } from 'node:path'
+import { killOnFinish, procStat, tempDir, waitFor } from '@forklift/test-utils'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import {
   checkProcess,
@@ -22,16 +23,11 @@ import {
   removePidFile,
   writePidFile,
 } from '../src/index.js'
-import { tempDir } from './_helpers.js'
 
 const NAMES = ['swift-object-server']
 
 function spawnSleep(argv0?: string) {
-  const child = spawn('sleep', ['300'], { stdio: 'ignore', ...(argv0 ? { argv0 } : {}) })
-  onTestFinished(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-  })
-  return child
+  return killOnFinish(spawn('sleep', ['300'], { stdio: 'ignore', ...(argv0 ? { argv0 } : {}) }))
 }
 
 describe('parsePid', () => {
@@ -194,12 +190,7 @@ describe('inspectPidFile', () => {
       shell.kill('SIGKILL')
     })
     const pid = Number((await new Promise<Buffer>((r) => shell.stdout.once('data', r))).toString())
-    const deadline = Date.now() + 10_000
-    while (Date.now() < deadline) {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-      if (stat.includes(') Z ')) break
-      await new Promise((r) => setTimeout(r, 20))
-    }
+    await waitFor(() => procStat(pid)?.[0] === 'Z', `pid ${pid} to be a zombie`, 10_000, 20)
     expect(checkProcess(pid, ['sleep']).state).toBe('stale')
   })
 })

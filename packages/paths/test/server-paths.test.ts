@@ -1,5 +1,6 @@
 import { symlinkSync } from 'node:fs'
 import { join } from 'node:path'
+import { tempDir } from '@forklift/test-utils'
 import { describe, expect, it } from 'vitest'
 import {
   formatServerName,
@@ -10,7 +11,7 @@ import {
   SWIFT_DIR,
   selectConfigNumber,
 } from '../src/index.js'
-import { tempDir, tree } from './_helpers.js'
+import { tree } from './_helpers.js'
 
 const STANDALONE = ['container-reconciler']
 
