@@ -2,10 +2,11 @@ import { fork } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync, readdirSync, readlinkSync } from 'node:fs'
 import { join } from 'node:path'
+import { tempDir, waitFor } from '@forklift/test-utils'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { openRegistry, type Registry, RegistryError, SCHEMA_VERSION } from '../src/index.js'
 import { PG_SKIP_MESSAGE, testPgUrl, withClient } from '../src/testing.js'
-import { pgSchemaUrl, tempDir, waitFor } from './helpers.js'
+import { pgSchemaUrl } from './helpers.js'
 
 const pgBase = testPgUrl()
 if (!pgBase) console.warn(PG_SKIP_MESSAGE)

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createLogger } from '@forklift/log'
 import { Service } from '@forklift/supervisor/service'
+import { readJsonLines, tempDir, waitFor } from '@forklift/test-utils'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import {
   HeartbeatReporter,
@@ -12,7 +13,6 @@ import {
   VolumeService,
   type VolumeServiceOptions,
 } from '../src/index.js'
-import { readLogLines, tempDir, waitFor } from './helpers.js'
 
 const FIXTURES = join(import.meta.dirname, 'fixtures')
 
@@ -23,7 +23,7 @@ function setup() {
   const logger = createLogger({ name: 'test', file: logFile, verbose: true })
   const registry = openRegistry(url)
   onTestFinished(() => registry.close())
-  const messages = () => readLogLines(logFile).map((l) => String(l.msg))
+  const messages = () => readJsonLines(logFile).map((l) => String(l.msg))
   return { dir, url, logger, registry, messages }
 }
 
