@@ -1,23 +1,14 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { type ChildProcess, spawnSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { openRegistry, type Registry } from '@forklift/registry'
 import { createPgTestSchema } from '@forklift/registry/testing'
-
-export { waitFor } from '@forklift/registry/testing'
-
+import { type Exit, spawnCollect } from '@forklift/test-utils'
 import { onTestFinished } from 'vitest'
 
 export const BIN = join(import.meta.dirname, '..', 'bin', 'forklift-volume.mjs')
 export const MANAGE_BIN = join(import.meta.dirname, '..', 'bin', 'forklift-volume-manage.mjs')
 export const FIXTURES = join(import.meta.dirname, 'fixtures')
-
-export function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'fl-vol-'))
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true, maxRetries: 5 }))
-  return dir
-}
 
 /** Writes a config file; `[DEFAULT]` gets fast intervals unless the text sets them. */
 export function writeConfig(dir: string, text: string, name = 'volume.conf'): string {
@@ -31,25 +22,21 @@ export interface Launched {
   /** Parsed JSON log lines from stderr, plus plain lines as { text }. */
   lines: Array<Record<string, unknown>>
   stdout(): string
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  exited: Promise<Exit>
 }
 
 /**
  * Starts forklift-volume in its own process group; cleanup SIGKILLs the whole
- * group, so no worker outlives a failed test.
+ * group (spawnCollect's `detached`), so no worker outlives a failed test.
  */
 export function startVolume(args: string[], env: NodeJS.ProcessEnv = {}): Launched {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const p = spawnCollect(process.execPath, [BIN, ...args], {
     detached: true,
     env: { ...process.env, ...env },
   })
+  const { child } = p
   const lines: Array<Record<string, unknown>> = []
-  let out = ''
   let buf = ''
-  child.stdout!.on('data', (d) => {
-    out += d
-  })
   child.stderr!.on('data', (d) => {
     buf += d
     let i = buf.indexOf('\n')
@@ -64,9 +51,6 @@ export function startVolume(args: string[], env: NodeJS.ProcessEnv = {}): Launch
       i = buf.indexOf('\n')
     }
   })
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  )
   onTestFinished((ctx) => {
     if (ctx.task.result?.state === 'fail') {
       // What the launcher said is the first thing to read when a test fails.
@@ -77,13 +61,8 @@ export function startVolume(args: string[], env: NodeJS.ProcessEnv = {}): Launch
           .join('\n')}`,
       )
     }
-    try {
-      process.kill(-child.pid!, 'SIGKILL')
-    } catch {
-      // already gone
-    }
   })
-  return { child, lines, stdout: () => out, exited }
+  return { child, lines, stdout: p.stdout, exited: p.exited }
 }
 
 /** The pid of the worker that logged `Starting forklift-volume node <host>` last. */

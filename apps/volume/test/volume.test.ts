@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { VOLUME_BINARY } from '@forklift/registry'
 import { testPgUrl } from '@forklift/registry/testing'
+import { tempDir, waitFor } from '@forklift/test-utils'
 import { describe, expect, it } from 'vitest'
 import {
   FIXTURES,
@@ -10,9 +11,7 @@ import {
   pgSchemaUrl,
   registry,
   startVolume,
-  tempDir,
   volumeSync,
-  waitFor,
   workerPid,
   writeConfig,
 } from './helpers.js'
