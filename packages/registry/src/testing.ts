@@ -54,32 +54,3 @@ export async function withClient<T>(
     await client.end()
   }
 }
-
-/**
- * Polls `fn` (every `stepMs`) until it returns a truthy value, which it
- * resolves; rejects after `timeoutMs` naming `what` and the last error.
- * Tests wait on the registry this way instead of sleeping.
- */
-export async function waitFor<T>(
-  fn: () => T | Promise<T>,
-  what: string,
-  timeoutMs = 20_000,
-  stepMs = 50,
-): Promise<Exclude<T, false | null | undefined | 0 | ''>> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  for (;;) {
-    try {
-      const v = await fn()
-      if (v) return v as Exclude<T, false | null | undefined | 0 | ''>
-    } catch (err) {
-      last = err
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ''}`,
-      )
-    }
-    await new Promise((r) => setTimeout(r, stepMs))
-  }
-}
