@@ -3,7 +3,6 @@ import { once } from 'node:events'
 import { get as httpGet } from 'node:http'
 import { get as httpsGet } from 'node:https'
 import type { Logger } from '@forklift/log'
-import { onTestFinished } from 'vitest'
 
 export const FIXTURES = new URL('./fixtures/', import.meta.url).pathname
 
@@ -58,14 +57,6 @@ export function captureLogger(): {
       return new Promise((resolve) => waiters.push({ re, resolve }))
     },
   }
-}
-
-/** Kills the child (by pid, SIGKILL) when the test ends, whatever happened. */
-export function killOnFinish(child: ChildProcess): ChildProcess {
-  onTestFinished(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-  })
-  return child
 }
 
 /** Resolves with the first stdout line of `child` matching `re` (rejects if it exits first). */

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
-import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { closeSync, openSync } from 'node:fs'
 import { join } from 'node:path'
+import { killOnFinish, tempDir } from '@forklift/test-utils'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import {
   adoptListeningSocket,
@@ -9,7 +9,7 @@ import {
   bindSocket,
   listenFdsFromEnv,
 } from '../src/index.js'
-import { FIXTURES, get, killOnFinish, waitForLine } from './_helpers.js'
+import { FIXTURES, get, waitForLine } from './_helpers.js'
 
 describe('listenFdsFromEnv', () => {
   it('returns fds 3.. when LISTEN_PID is this process', () => {
@@ -93,8 +93,7 @@ describe('adoptListeningSocket', () => {
   })
 
   it('refuses a descriptor that is not a socket, or not open', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'fl-sock-adopt-'))
-    onTestFinished(() => rmSync(dir, { recursive: true, force: true, maxRetries: 3 }))
+    const dir = tempDir()
     const fd = openSync(join(dir, 'file'), 'w')
     onTestFinished(() => closeSync(fd))
     await expect(adoptListeningSocket(fd)).rejects.toMatchObject({

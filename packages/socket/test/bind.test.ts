@@ -3,6 +3,7 @@ import { lookup } from 'node:dns/promises'
 import { once } from 'node:events'
 import { connect, createServer as createNetServer, type Server } from 'node:net'
 import { networkInterfaces } from 'node:os'
+import { killOnFinish } from '@forklift/test-utils'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import {
   applyConnectionOptions,
@@ -11,7 +12,7 @@ import {
   formatAddress,
   type SocketError,
 } from '../src/index.js'
-import { captureLogger, FIXTURES, get, have, killOnFinish, ss, waitForLine } from './_helpers.js'
+import { captureLogger, FIXTURES, get, have, ss, waitForLine } from './_helpers.js'
 
 function closeOnFinish<T extends Server>(server: T): T {
   onTestFinished(() => new Promise<void>((r) => server.close(() => r())))

@@ -1,8 +1,7 @@
-import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:https'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { hasOpenssl, selfSignedCert, tempDir } from '@forklift/test-utils'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import {
   bindSocket,
@@ -12,52 +11,17 @@ import {
 } from '../src/index.js'
 import { captureLogger, get } from './_helpers.js'
 
-const hasOpenssl = spawnSync('openssl', ['version']).status === 0
-if (!hasOpenssl) {
+const openssl = hasOpenssl()
+if (!openssl) {
   console.warn(
     'skipping the TLS tests: openssl is not installed (scripts/test-deps.sh installs it as root)',
   )
 }
 
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'fl-sock-tls-'))
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true, maxRetries: 3 }))
-  return dir
-}
-
-/** A self-signed certificate for 127.0.0.1 / localhost, made by openssl for this test. */
-function makeCert(dir: string): { certFile: string; keyFile: string } {
-  const certFile = join(dir, 'cert.crt')
-  const keyFile = join(dir, 'cert.key')
-  const res = spawnSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-    ],
-    { encoding: 'utf8' },
-  )
-  if (res.status !== 0) throw new Error(`openssl req failed: ${res.stderr}`)
-  return { certFile, keyFile }
-}
-
-describe.skipIf(!hasOpenssl)('TLS (cert_file / key_file)', () => {
+describe.skipIf(!openssl)('TLS (cert_file / key_file)', () => {
   it("serves HTTPS with a certificate generated in the test, logging Swift's warning", async () => {
     const dir = tempDir()
-    const { certFile, keyFile } = makeCert(dir)
+    const { certFile, keyFile } = selfSignedCert(dir)
     const opts = socketOptionsFromConfig({
       bind_ip: '127.0.0.1',
       bind_port: '1', // replaced by 0 below: any free port
@@ -89,7 +53,7 @@ describe.skipIf(!hasOpenssl)('TLS (cert_file / key_file)', () => {
 
   it('takes the key from cert_file when key_file is not set', () => {
     const dir = tempDir()
-    const { certFile, keyFile } = makeCert(dir)
+    const { certFile, keyFile } = selfSignedCert(dir)
     const both = join(dir, 'both.pem')
     writeFileSync(both, readFileSync(keyFile, 'utf8') + readFileSync(certFile, 'utf8'))
     const tls = tlsContextOptions({ certFile: both })
@@ -98,7 +62,7 @@ describe.skipIf(!hasOpenssl)('TLS (cert_file / key_file)', () => {
 
   it('fails clearly for a missing file or a key that does not match', () => {
     const dir = tempDir()
-    const a = makeCert(dir)
+    const a = selfSignedCert(dir)
     expect(() => tlsContextOptions({ certFile: join(dir, 'nope.crt') })).toThrow(
       expect.objectContaining({
         code: 'E_SOCKET_TLS',
@@ -108,7 +72,7 @@ describe.skipIf(!hasOpenssl)('TLS (cert_file / key_file)', () => {
     )
     const other = join(dir, 'other')
     mkdirSync(other)
-    const b = makeCert(other)
+    const b = selfSignedCert(other)
     expect(() => tlsContextOptions({ certFile: a.certFile, keyFile: b.keyFile })).toThrow(
       expect.objectContaining({
         code: 'E_SOCKET_TLS',
