@@ -4,8 +4,9 @@
 import { execFileSync, spawnSync } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import { alive, childPids, freePort, tempDir } from '@forklift/test-utils'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { alive, BIN_DIR, childPids, freePort, get, tempDir, writeConf } from '../test/helpers.js'
+import { BIN_DIR, get, writeConf } from '../test/helpers.js'
 
 const DRIVER = join(import.meta.dirname, 'python-swift-init.py')
 const HAVE_SWIFT =

@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { tempDir } from '@forklift/test-utils'
 import { describe, expect, it } from 'vitest'
-import { runBin, startBin, tempDir, waitFor } from './helpers.js'
+import { runBin, startBin, waitFor } from './helpers.js'
 
 const BIN = 'swift-object-replicator'
 

@@ -1,8 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process'
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { alive, freePort, tempDir } from '@forklift/test-utils'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { alive, freePort, get, REPO, tempDir, waitFor } from './helpers.js'
+import { get, REPO, waitFor } from './helpers.js'
 
 const DEMO = join(REPO, 'examples/demo.mjs')
 const SWIFT_INIT = join(REPO, 'apps/swift-init/bin/swift-init.mjs')

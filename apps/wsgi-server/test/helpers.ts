@@ -1,30 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import type { ChildProcess } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
 import { type Agent, request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { onTestFinished } from 'vitest'
+import { type Exit, spawnCollect, type Truthy, waitFor as waitUntil } from '@forklift/test-utils'
 
 export const BIN_DIR = resolve(import.meta.dirname, '../bin')
 export const REPO = resolve(import.meta.dirname, '../../..')
-
-/** A temp dir removed when the test finishes. */
-export function tempDir(prefix = 'fl-wsgi-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix))
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true, maxRetries: 5 }))
-  return dir
-}
-
-/** A port that was free a moment ago (the server binds it from its config). */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  const srv = createServer()
-  await new Promise<void>((r, j) => srv.once('error', j).listen(0, host, () => r()))
-  const { port } = srv.address() as { port: number }
-  await new Promise<void>((r) => srv.close(() => r()))
-  return port
-}
 
 /** Writes a server config with a healthcheck + hello pipeline; `extra` lines go under [DEFAULT]. */
 export function writeConf(
@@ -57,11 +39,6 @@ export function writeConf(
   return file
 }
 
-export interface Exit {
-  code: number | null
-  signal: NodeJS.Signals | null
-}
-
 /** A server process under test. */
 export interface Proc {
   child: ChildProcess
@@ -88,34 +65,18 @@ export function startBin(
   wrapper: string[] = [],
 ): Proc {
   const [cmd, ...pre] = wrapper.length ? wrapper : [process.execPath]
-  const child = spawn(cmd!, [...(wrapper.length ? pre : []), join(BIN_DIR, bin), ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const p = spawnCollect(cmd!, [...pre, join(BIN_DIR, bin), ...args], {
     detached: true,
     env: { ...process.env, NOTIFY_SOCKET: '', ...env },
   })
+  const { child, exited } = p
   const pid = child.pid!
-  onTestFinished(() => {
-    try {
-      process.kill(-pid, 'SIGKILL')
-    } catch {
-      // already gone
-    }
-  })
-  let out = ''
-  let err = ''
-  child.stdout!.on('data', (d) => {
-    out += d
-  })
-  child.stderr!.on('data', (d) => {
-    err += d
-  })
   const stdoutClosed = new Promise<void>((r) => child.stdout!.once('close', () => r()))
-  const exited = new Promise<Exit>((r) => child.once('exit', (code, signal) => r({ code, signal })))
   return {
     child,
     pid,
-    stdout: () => out,
-    stderr: () => err,
+    stdout: p.stdout,
+    stderr: p.stderr,
     stdoutClosed,
     exited,
     ready: (timeoutMs = 20_000) =>
@@ -124,15 +85,17 @@ export function startBin(
           // stdout also closes when the process dies: tell the two apart.
           await new Promise((r) => setTimeout(r, 0))
           if (child.exitCode !== null || child.signalCode !== null) {
-            throw new Error(`server exited before ready: ${err || out}`)
+            throw new Error(`server exited before ready: ${p.stderr() || p.stdout()}`)
           }
         }),
         exited.then((e) => {
-          throw new Error(`server exited (${e.code ?? e.signal}) before ready:\n${err}${out}`)
+          throw new Error(
+            `server exited (${e.code ?? e.signal}) before ready:\n${p.stderr()}${p.stdout()}`,
+          )
         }),
         new Promise<never>((_, j) =>
           setTimeout(
-            () => j(new Error(`not ready after ${timeoutMs} ms:\n${err}${out}`)),
+            () => j(new Error(`not ready after ${timeoutMs} ms:\n${p.stderr()}${p.stdout()}`)),
             timeoutMs,
           ).unref(),
         ),
@@ -232,52 +195,11 @@ export function slowGet(
   return { started, done }
 }
 
-/** Polls `check` until it returns a truthy value, or throws after `timeoutMs`. */
-export async function waitFor<T>(
+/** test-utils' waitFor with this suite's default deadline, 15 s. */
+export function waitFor<T>(
   check: () => T | Promise<T>,
   what: string,
   timeoutMs = 15_000,
-  intervalMs = 50,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  for (;;) {
-    try {
-      const v = await check()
-      if (v) return v as NonNullable<T>
-    } catch (err) {
-      last = err
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`)
-    }
-    await new Promise((r) => setTimeout(r, intervalMs))
-  }
-}
-
-/** Pids whose parent is `pid`, read from /proc. */
-export function childPids(pid: number): number[] {
-  const out: number[] = []
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      // the comm field may hold spaces and parens: the ppid follows the last ')'
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      if (Number(fields[1]) === pid) out.push(Number(entry))
-    } catch {
-      // raced with an exit
-    }
-  }
-  return out
-}
-
-/** True while `pid` exists and is not a zombie. */
-export function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
-  } catch {
-    return false
-  }
+): Promise<Truthy<T>> {
+  return waitUntil(check, what, timeoutMs)
 }

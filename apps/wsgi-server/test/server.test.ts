@@ -6,20 +6,9 @@ import { connect, createServer } from 'node:net'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { createNotifyReceiver } from '@forklift/supervisor/notify-testing'
+import { alive, childPids, freePort, selfSignedCert, tempDir } from '@forklift/test-utils'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import {
-  alive,
-  childPids,
-  freePort,
-  get,
-  runBin,
-  SLOW_APP,
-  slowGet,
-  startBin,
-  tempDir,
-  waitFor,
-  writeConf,
-} from './helpers.js'
+import { get, runBin, SLOW_APP, slowGet, startBin, waitFor, writeConf } from './helpers.js'
 
 const BIN = 'swift-object-server'
 
@@ -382,27 +371,7 @@ describe('sockets', () => {
 
   it("serves TLS with cert_file/key_file (certificate made here) and logs Swift's warning", async () => {
     const dir = tempDir()
-    const cert = join(dir, 'cert.pem')
-    const key = join(dir, 'key.pem')
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-      ],
-      { stdio: 'ignore' },
-    )
+    const { certFile: cert, keyFile: key } = selfSignedCert(dir)
     const port = await freePort()
     const conf = writeConf(dir, {
       port,
