@@ -1,12 +1,11 @@
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { closeSync, openSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { expect, it, onTestFinished } from 'vitest'
+import { tempDir } from '@forklift/test-utils'
+import { expect, it } from 'vitest'
 import { jsonLinesLogger } from './_json-logger.js'
 
 it('writes pino-shaped JSON lines: level label, server, pid, bindings, serialized errors', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'fl-jl-'))
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
+  const dir = tempDir()
   const file = join(dir, 'log')
   const fd = openSync(file, 'a')
   const log = jsonLinesLogger({ name: 'object-server', level: 'info', fd })

@@ -1,16 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it, onTestFinished } from 'vitest'
+import { tempFiles } from '@forklift/test-utils'
+import { describe, expect, it } from 'vitest'
 import { planWsgi } from './run-wsgi.js'
 import { loadServerConf } from './server-conf.js'
 
 function conf(text: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'fl-runner-'))
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
-  const file = join(dir, 'server.conf')
-  writeFileSync(file, text)
-  return file
+  return tempFiles().write('server.conf', text)
 }
 
 const PIPELINE = `[DEFAULT]

@@ -1,34 +1,21 @@
-import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { describe, expect, it, onTestFinished } from 'vitest'
+import { spawnCollect, tempDir } from '@forklift/test-utils'
+import { describe, expect, it } from 'vitest'
 
 const FIXTURE = join(import.meta.dirname, 'fixtures/capture.mjs')
 
 function run(keep: boolean) {
-  const dir = mkdtempSync(join(tmpdir(), 'fl-stdio-'))
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
-  const log = join(dir, 'log')
-  const child = spawn(process.execPath, [FIXTURE, log, keep ? 'keep' : ''], {
+  const log = join(tempDir(), 'log')
+  const p = spawnCollect(process.execPath, [FIXTURE, log, keep ? 'keep' : ''], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   })
-  onTestFinished(() => {
-    if (child.exitCode === null) child.kill('SIGKILL')
-  })
-  let out = ''
-  let err = ''
-  child.stdout!.on('data', (d) => {
-    out += d
-  })
-  child.stderr!.on('data', (d) => {
-    err += d
-  })
+  const { child } = p
   const stdoutEnded = new Promise<void>((r) => child.stdout!.once('end', () => r()))
   const stderrEnded = new Promise<void>((r) => child.stderr!.once('end', () => r()))
   const captured = new Promise<void>((r) => child.once('message', () => r()))
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
-  return { child, log, out: () => out, err: () => err, stdoutEnded, stderrEnded, captured, exited }
+  const exited = p.exited.then((e) => e.code)
+  return { child, log, out: p.stdout, err: p.stderr, stdoutEnded, stderrEnded, captured, exited }
 }
 
 describe('captureStdio', () => {
