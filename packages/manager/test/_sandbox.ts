@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { installNodeScript, killOwned, readJsonLines, tempDir, waitFor } from '@forklift/test-utils'
 import { onTestFinished } from 'vitest'
 import { Manager, type ManagerOptions } from '../src/index.js'
 
@@ -27,24 +27,25 @@ export class Sandbox {
   readonly lines: string[] = []
 
   constructor() {
-    this.root = mkdtempSync(join(tmpdir(), 'forklift-mgr-'))
+    // Removed last: cleanup hooks run newest first, so the kill below comes before.
+    this.root = tempDir('forklift-mgr-')
     this.etc = join(this.root, 'etc')
     this.run = join(this.root, 'run')
     this.bin = join(this.root, 'bin')
     this.events = join(this.root, 'events.jsonl')
     for (const d of [this.etc, this.bin]) mkdirSync(d)
-    onTestFinished(() => this.cleanup())
+    // Every fixture that ever started, and its process group (children too).
+    onTestFinished(() =>
+      killOwned(
+        this.eventList().map((e) => e.pid),
+        this.root,
+      ),
+    )
   }
 
-  /**
-   * Installs the fixture as `swift-<server>` for each server. A copy whose
-   * shebang names this Node binary: under pnpm the first `node` on PATH is a
-   * shell shim that runs node as its child instead of exec'ing it, so the
-   * pid swift-init records would be the shim's.
-   */
+  /** Installs the fixture as `swift-<server>` for each server (shebang on this Node). */
   install(...servers: string[]): this {
-    const text = readFileSync(FIXTURE, 'utf8').replace(/^#!.*\n/, `#!${process.execPath}\n`)
-    for (const s of servers) writeFileSync(join(this.bin, `swift-${s}`), text, { mode: 0o755 })
+    for (const s of servers) installNodeScript(FIXTURE, join(this.bin, `swift-${s}`))
     return this
   }
 
@@ -79,22 +80,12 @@ export class Sandbox {
   }
 
   eventList(): FixtureEvent[] {
-    if (!existsSync(this.events)) return []
-    return readFileSync(this.events, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as FixtureEvent)
+    return readJsonLines<FixtureEvent>(this.events)
   }
 
   /** Polls the events file until `pred` holds for some event (deadline in ms). */
-  async waitForEvent(pred: (e: FixtureEvent) => boolean, ms = 20_000): Promise<FixtureEvent> {
-    const deadline = Date.now() + ms
-    for (;;) {
-      const hit = this.eventList().find(pred)
-      if (hit) return hit
-      if (Date.now() > deadline) throw new Error(`no such event within ${ms} ms`)
-      await new Promise((r) => setTimeout(r, 25))
-    }
+  waitForEvent(pred: (e: FixtureEvent) => boolean, ms = 20_000): Promise<FixtureEvent> {
+    return waitFor(() => this.eventList().find(pred), 'such an event', ms, 25)
   }
 
   pidFile(rel: string): string {
@@ -103,47 +94,5 @@ export class Sandbox {
 
   readPid(rel: string): number {
     return Number(readFileSync(this.pidFile(rel), 'utf8').trim())
-  }
-
-  cleanup(): void {
-    // Every fixture that ever started, and its process group (children too).
-    for (const e of this.eventList()) {
-      // Only our own fixtures: a pid may have been reused since.
-      let cmdline = ''
-      try {
-        cmdline = readFileSync(`/proc/${e.pid}/cmdline`, 'utf8')
-      } catch {}
-      if (!cmdline.includes(this.root)) continue
-      for (const target of [-e.pid, e.pid]) {
-        try {
-          process.kill(target, 'SIGKILL')
-        } catch {}
-      }
-    }
-    rmSync(this.root, { recursive: true, force: true, maxRetries: 5 })
-  }
-}
-
-/** Is the process alive (and not a zombie)? */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-  } catch {
-    return false
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
-  } catch {
-    return false
-  }
-}
-
-/** Polls until `pid` is gone. */
-export async function waitGone(pid: number, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (alive(pid)) {
-    if (Date.now() > deadline) throw new Error(`pid ${pid} still alive after ${ms} ms`)
-    await new Promise((r) => setTimeout(r, 25))
   }
 }

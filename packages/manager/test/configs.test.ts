@@ -1,7 +1,8 @@
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs'
+import { alive } from '@forklift/test-utils'
 import { describe, expect, it } from 'vitest'
 import { defineFamily, Manager } from '../src/index.js'
-import { alive, FIXTURE, Sandbox } from './_sandbox.js'
+import { FIXTURE, Sandbox } from './_sandbox.js'
 
 describe('configs', () => {
   it('numbered configs: one process each, pid files beside; object.2 is exactly 2.conf', async () => {

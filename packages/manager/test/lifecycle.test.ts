@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
+import { alive, waitGone } from '@forklift/test-utils'
 import { describe, expect, it } from 'vitest'
-import { alive, Sandbox, waitGone } from './_sandbox.js'
+import { Sandbox } from './_sandbox.js'
 
 describe('start, status, stop', () => {
   it('starts several servers, reports them, stops them', async () => {

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process'
 import { existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { alive } from '@forklift/test-utils'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { alive, Sandbox } from './_sandbox.js'
+import { Sandbox } from './_sandbox.js'
 
 function liveSleep(): number {
   const child = spawn('sleep', ['300'], { stdio: 'ignore' })

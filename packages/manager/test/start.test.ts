@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { alive, waitGone } from '@forklift/test-utils'
 import { describe, expect, it } from 'vitest'
-import { alive, Sandbox, waitGone } from './_sandbox.js'
+import { Sandbox } from './_sandbox.js'
 
 describe('starting', () => {
   it('a server that dies while starting: its output and a non-zero status', async () => {
