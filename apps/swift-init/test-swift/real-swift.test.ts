@@ -1,12 +1,13 @@
 // Drives Debian's real Python swift-object-server through our swift-init:
 // start, status, a healthcheck, reload (graceful SIGHUP, new process), stop.
 import { execFileSync, spawn } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
-import { tmpdir, userInfo } from 'node:os'
+import { userInfo } from 'node:os'
 import { join } from 'node:path'
+import { alive, freePort, tempDir, waitGone } from '@forklift/test-utils'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { APP, alive, collect, freePort, Site, waitGone } from '../test/_helpers.js'
+import { APP, collect, Site } from '../test/_helpers.js'
 
 const SERVER = (() => {
   try {
@@ -50,7 +51,8 @@ async function waitHealthy(port: number, ms = 30_000): Promise<string> {
 
 describe.skipIf(!SERVER)("Debian's swift-object-server through our swift-init", () => {
   it('start, status, reload, stop', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'forklift-swift-'))
+    // Removed last: cleanup hooks run newest first, after the kills below.
+    const root = tempDir('forklift-swift-')
     const etc = join(root, 'etc')
     const run = join(root, 'run')
     const devices = join(root, 'srv')
@@ -65,7 +67,6 @@ describe.skipIf(!SERVER)("Debian's swift-object-server through our swift-init", 
           } catch {}
         }
       }
-      rmSync(root, { recursive: true, force: true, maxRetries: 5 })
     })
     // swift reads swift.conf (hash prefixes) from swift_dir.
     if (existsSync('/etc/swift/swift.conf'))

@@ -1,9 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { delimiter, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import {
+  installNodeScript,
+  killOnFinish,
+  killOwned,
+  readJsonLines,
+  tempDir,
+  waitFor,
+} from '@forklift/test-utils'
 import { onTestFinished } from 'vitest'
 
 export const APP = fileURLToPath(new URL('..', import.meta.url))
@@ -39,7 +45,8 @@ export const LIMIT_WARNING =
 
 /** A conf dir, run dir and bin dir holding fixture servers; processes killed and files removed at the end. */
 export class Site {
-  readonly root = mkdtempSync(join(tmpdir(), 'forklift-si-'))
+  // Removed last: cleanup hooks run newest first, so the kill in the constructor comes before.
+  readonly root = tempDir('forklift-si-')
   readonly etc = join(this.root, 'etc')
   readonly run = join(this.root, 'run')
   readonly bin = join(this.root, 'bin')
@@ -48,13 +55,17 @@ export class Site {
   constructor() {
     mkdirSync(this.etc)
     mkdirSync(this.bin)
-    onTestFinished(() => this.cleanup())
+    // Every fixture that ever started (and its group), if the pid is still ours.
+    onTestFinished(() =>
+      killOwned(
+        this.events_().map((e) => e.pid),
+        this.root,
+      ),
+    )
   }
 
   install(...servers: string[]): this {
-    // Shebang on this very Node: pnpm's `node` shim on PATH does not exec.
-    const text = readFileSync(FIXTURE, 'utf8').replace(/^#!.*\n/, `#!${process.execPath}\n`)
-    for (const s of servers) writeFileSync(join(this.bin, `swift-${s}`), text, { mode: 0o755 })
+    for (const s of servers) installNodeScript(FIXTURE, join(this.bin, `swift-${s}`))
     return this
   }
 
@@ -81,58 +92,24 @@ export class Site {
 
   spawn(args: string[], options: { bare?: boolean; env?: NodeJS.ProcessEnv } = {}): ChildProcess {
     const dirs = options.bare ? [] : ['--conf-dir', this.etc, '-r', this.run]
-    const child = spawn(process.execPath, [BIN, ...args, ...dirs], {
-      env: options.env ?? this.env(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    onTestFinished(() => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-    })
-    return child
+    return killOnFinish(
+      spawn(process.execPath, [BIN, ...args, ...dirs], {
+        env: options.env ?? this.env(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    )
   }
 
   events_(): { pid: number; event: string; port?: number; argv?: string[] }[] {
-    try {
-      return readFileSync(this.events, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l))
-    } catch {
-      return []
-    }
+    return readJsonLines(this.events)
   }
 
-  async waitForEvent(
-    event: string,
-    ms = 20_000,
-  ): Promise<{ pid: number; event: string; port?: number }> {
-    const deadline = Date.now() + ms
-    for (;;) {
-      const hit = this.events_().find((e) => e.event === event)
-      if (hit) return hit
-      if (Date.now() > deadline) throw new Error(`no ${event} event within ${ms} ms`)
-      await new Promise((r) => setTimeout(r, 25))
-    }
+  waitForEvent(event: string, ms = 20_000): Promise<{ pid: number; event: string; port?: number }> {
+    return waitFor(() => this.events_().find((e) => e.event === event), `a ${event} event`, ms, 25)
   }
 
   readPid(rel: string): number {
     return Number(readFileSync(join(this.run, rel), 'utf8').trim())
-  }
-
-  cleanup(): void {
-    for (const e of this.events_()) {
-      let cmdline = ''
-      try {
-        cmdline = readFileSync(`/proc/${e.pid}/cmdline`, 'utf8')
-      } catch {}
-      if (!cmdline.includes(this.root)) continue
-      for (const target of [-e.pid, e.pid]) {
-        try {
-          process.kill(target, 'SIGKILL')
-        } catch {}
-      }
-    }
-    rmSync(this.root, { recursive: true, force: true, maxRetries: 5 })
   }
 }
 
@@ -158,36 +135,4 @@ export function collect(child: ChildProcess): Promise<Run> {
       }),
     )
   })
-}
-
-/** Is the process alive (not a zombie)? */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
-  } catch {
-    return false
-  }
-}
-
-/** A port free on 127.0.0.1 right now (for servers that refuse port 0). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => resolve(port))
-    })
-  })
-}
-
-/** Polls until `pid` is gone (swift-init reports a server stopped once it is exiting). */
-export async function waitGone(pid: number, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (alive(pid)) {
-    if (Date.now() > deadline) throw new Error(`pid ${pid} still alive after ${ms} ms`)
-    await new Promise((r) => setTimeout(r, 25))
-  }
 }

@@ -1,7 +1,8 @@
 import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { alive, waitGone } from '@forklift/test-utils'
 import { describe, expect, it } from 'vitest'
-import { alive, collect, Site, waitGone } from './_helpers.js'
+import { collect, Site } from './_helpers.js'
 
 const MAIN = ['account-server', 'container-server', 'object-server', 'proxy-server']
 

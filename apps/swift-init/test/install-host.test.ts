@@ -2,11 +2,11 @@
 // their production dependencies and a bundled Node 24, launchers on PATH, run
 // with a PATH whose `node` is the system's (Debian's Node 20 at /usr/bin/node).
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { alive, freePort, tempDir, waitGone } from '@forklift/test-utils'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { APP, alive, freePort, Site, waitGone } from './_helpers.js'
+import { APP, Site } from './_helpers.js'
 
 const REPO = join(APP, '..', '..')
 const WSGI_BUILT = existsSync(join(REPO, 'apps', 'wsgi-server', 'dist', 'main.js'))
@@ -15,8 +15,7 @@ const SYSTEM_PATH = '/usr/local/bin:/usr/bin:/bin'
 
 describe('install-host', () => {
   it('deploys swift-init (and the servers) with a bundled Node that runs whatever the system node is', async () => {
-    const prefix = mkdtempSync(join(tmpdir(), 'forklift-host-'))
-    onTestFinished(() => rmSync(prefix, { recursive: true, force: true, maxRetries: 5 }))
+    const prefix = tempDir('forklift-host-')
     const apps = [
       '--app',
       '@forklift/swift-init',
