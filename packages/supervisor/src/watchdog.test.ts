@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
+import { alive, killOnFinish, tempDir } from '@forklift/test-utils'
 import { describe, expect, it } from 'vitest'
-import { fixture, isAlive, killOnFinish, startNode, tempDir, waitUntil } from '../test/helpers.js'
+import { fixture, startNode, waitUntil } from '../test/helpers.js'
 import { currentParentPid } from './watchdog.js'
 
 describe('exitWhenParentDies', () => {
@@ -16,10 +17,10 @@ describe('exitWhenParentDies', () => {
       const parent = startNode(fixture('watchdog-parent.mjs'), [mode, marker])
       const { child } = JSON.parse(await parent.line(/child/)) as { child: number }
       killOnFinish(child)
-      expect(isAlive(child)).toBe(true)
+      expect(alive(child)).toBe(true)
       const t0 = performance.now()
       parent.child.kill('SIGKILL')
-      await waitUntil(() => !isAlive(child), { timeoutMs: 2000, intervalMs: 2, what: 'child exit' })
+      await waitUntil(() => !alive(child), { timeoutMs: 2000, intervalMs: 2, what: 'child exit' })
       const ms = performance.now() - t0
       console.log(`watchdog (${mode}): child gone ${ms.toFixed(0)} ms after parent SIGKILL`)
       expect(existsSync(marker)).toBe(true)

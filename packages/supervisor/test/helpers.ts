@@ -1,53 +1,19 @@
 // Shared test helpers: processes that clean up after themselves, deadlines instead of sleeps.
-import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import type { ChildProcess, SpawnOptions } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { onTestFinished } from 'vitest'
-import { procStatFields } from '../src/_proc-stat.js'
+import { type Exit, spawnCollect, type Truthy, waitFor } from '@forklift/test-utils'
 
 /** Absolute path of a fixture. */
 export function fixture(name: string): string {
   return fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))
 }
 
-/** A temp dir removed when the test finishes. */
-export function tempDir(prefix = 'fl-sup-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix))
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true, maxRetries: 5 }))
-  return dir
-}
-
-/** True while `pid` exists and is not a zombie. */
-export function isAlive(pid: number): boolean {
-  const state = procStatFields(pid)?.[0]
-  return state !== undefined && state !== 'Z'
-}
-
-/** Kills `pid` with SIGKILL when the test finishes, if still alive. */
-export function killOnFinish(pid: number | undefined): void {
-  if (pid === undefined) return
-  onTestFinished(() => {
-    try {
-      process.kill(pid, 'SIGKILL')
-    } catch {}
-  })
-}
-
-/** Polls `check` every `intervalMs` until it returns a truthy value, or throws after `timeoutMs`. */
-export async function waitUntil<T>(
+/** test-utils' waitFor with this suite's defaults (10 s, every 10 ms) and options as an object. */
+export function waitUntil<T>(
   check: () => T | Promise<T>,
   { timeoutMs = 10_000, intervalMs = 10, what = 'condition' } = {},
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = await check()
-    if (v) return v as NonNullable<T>
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, intervalMs))
-  }
+): Promise<Truthy<T>> {
+  return waitFor(check, what, timeoutMs, intervalMs)
 }
 
 /** A node process on a fixture whose stdout lines are collected; killed when the test finishes. */
@@ -59,24 +25,12 @@ export interface Proc {
   line(re: RegExp | ((line: string) => boolean), timeoutMs?: number): Promise<string>
   /** Resolves with the first stderr/log line matching `re`. */
   logLine(re: RegExp, timeoutMs?: number): Promise<string>
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  exited: Promise<Exit>
 }
 
 /** Spawns `node <fixture> ...args`; SIGKILLs it (and its group when detached) when the test finishes. */
 export function startNode(file: string, args: string[] = [], options: SpawnOptions = {}): Proc {
-  const child = spawn(process.execPath, [file, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    ...options,
-  })
-  onTestFinished(() => {
-    if (child.pid === undefined) return
-    try {
-      if (options.detached) process.kill(-child.pid, 'SIGKILL')
-    } catch {}
-    try {
-      process.kill(child.pid, 'SIGKILL')
-    } catch {}
-  })
+  const { child, exited } = spawnCollect(process.execPath, [file, ...args], options)
   const lines: string[] = []
   const stderr: string[] = []
   const waiters = new Set<() => void>()
@@ -103,9 +57,6 @@ export function startNode(file: string, args: string[] = [], options: SpawnOptio
     closed = true
     for (const w of waiters) w()
   })
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  )
   const waitLine = (into: string[], re: RegExp | ((line: string) => boolean), timeoutMs = 15_000) =>
     new Promise<string>((resolve, reject) => {
       let i = 0

@@ -4,10 +4,11 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { alive, killOnFinish, tempDir } from '@forklift/test-utils'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { procStatFields } from '../src/_proc-stat.js'
 import { createNotifyReceiver, type NotifyReceiver } from '../src/notify-testing.js'
-import { fixture, isAlive, type Proc, startNode, tempDir, waitUntil } from './helpers.js'
+import { fixture, type Proc, startNode, waitUntil } from './helpers.js'
 
 interface Ev {
   event: string
@@ -114,7 +115,7 @@ function cpuTicks(pid: number): number {
   return Number(f[11]) + Number(f[12])
 }
 
-const allDead = (pids: number[]) => pids.every((p) => !isAlive(p))
+const allDead = (pids: number[]) => pids.every((p) => !alive(p))
 
 describe('ServiceLauncher (in a real process)', () => {
   it('SIGTERM: graceful stop inside graceful_shutdown_timeout, status 0; READY=1 after start, STOPPING=1', async () => {
@@ -187,7 +188,7 @@ describe('ServiceLauncher (in a real process)', () => {
     const reloading = await r.waitFor('RELOADING=1', { after: mark })
     expect(Number(reloading.fields.MONOTONIC_USEC)).toBeGreaterThan(0)
     await r.waitFor('READY=1', { after: r.received.indexOf(reloading) + 1 })
-    expect(isAlive(l.pid)).toBe(true)
+    expect(alive(l.pid)).toBe(true)
     l.child.kill('SIGTERM')
     expect(await l.exited).toEqual({ code: 0, signal: null })
   })
@@ -214,10 +215,9 @@ describe('ServiceLauncher (in a real process)', () => {
     }
     const cfg: LauncherConfig = { launcher: 'service', services: [{}] }
     const cmd = `exec '${process.execPath}' '${fixture('launch.mjs')}' '${JSON.stringify(cfg)}'`
-    const child = spawn('script', ['-qefc', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] })
-    onTestFinished(() => {
-      child.kill('SIGKILL')
-    })
+    const child = killOnFinish(
+      spawn('script', ['-qefc', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] }),
+    )
     // Wrap it like startNode does, to read its (pty) output.
     const lines: string[] = []
     let buf = ''
@@ -309,7 +309,7 @@ describe('ProcessLauncher', () => {
     console.log(`launcher CPU while waiting 1 s on a hung worker: ${used} ticks`)
     // Spinning would be ~100 ticks a second; allow noise.
     expect(used).toBeLessThanOrEqual(10)
-    expect(isAlive(l.pid)).toBe(true)
+    expect(alive(l.pid)).toBe(true)
     process.kill(worker!, 'SIGKILL')
     expect(await l.exited).toEqual({ code: 1, signal: null })
   })

@@ -3,10 +3,11 @@
 // socket as the runner gets from bindHandoffSocket.
 import { once } from 'node:events'
 import { Agent } from 'node:http'
+import { alive } from '@forklift/test-utils'
 import { describe, expect, onTestFinished, test } from 'vitest'
 import { isSupervisorError } from '../dist/errors.js'
 import type { PoolWorkerExit, PoolWorkerInfo } from '../dist/worker-pool.js'
-import { fixture, isAlive, startNode, waitUntil } from './helpers.js'
+import { fixture, startNode, waitUntil } from './helpers.js'
 import { get, handoffSocket, recordingLogger, testPool } from './worker-pool-helpers.js'
 
 /** Requests (new connection each) until every pid in `want` answered; returns who answered. */
@@ -124,7 +125,7 @@ describe('WorkerPool', () => {
     // A reload replaces the standby too: it holds the old code and data.
     await pool.reload({ data: { marker: 'two' } })
     const gen2 = await waitUntil(() => standbyOf(2), { what: 'a standby of generation 2' })
-    await waitUntil(() => !isAlive(next.pid), { what: 'the old standby to exit' })
+    await waitUntil(() => !alive(next.pid), { what: 'the old standby to exit' })
     expect(pool.workers().filter((w) => w.state === 'standby')).toEqual([gen2])
     process.kill(pool.pids()[1]!, 'SIGKILL')
     const answer = await waitUntil(
@@ -182,7 +183,7 @@ describe('WorkerPool', () => {
     expect(answer.connection).toBe('close')
     expect(drainedAt.t).toBeGreaterThanOrEqual(answeredAt - 5)
     expect(pool.state).toBe('stopped')
-    for (const pid of pids) expect(isAlive(pid)).toBe(false)
+    for (const pid of pids) expect(alive(pid)).toBe(false)
     // Nothing was respawned; once the owner closes its copy of the socket
     // (the runner does so first), the port refuses connections.
     socket.close()
@@ -254,7 +255,7 @@ describe('WorkerPool', () => {
     expect(new Set(results.slice(-16).map((r) => r.pid)).size).toBeGreaterThanOrEqual(1)
     for (const r of results.slice(-16)) expect(newPids).toContain(r.pid)
     // The old generation drained and is gone.
-    await waitUntil(() => oldPids.every((p) => !isAlive(p)), { what: 'old workers to exit' })
+    await waitUntil(() => oldPids.every((p) => !alive(p)), { what: 'old workers to exit' })
   })
 
   test('a reload whose workers cannot start keeps the old generation serving', async () => {
@@ -324,7 +325,7 @@ describe('WorkerPool', () => {
     expect((await get(port)).status).toBe(200)
     const killedAt = Date.now()
     process.kill(parent.child.pid!, 'SIGKILL')
-    await waitUntil(() => pids.every((p) => !isAlive(p)), {
+    await waitUntil(() => pids.every((p) => !alive(p)), {
       timeoutMs: 2000,
       what: 'workers to exit after their parent was SIGKILLed',
     })
