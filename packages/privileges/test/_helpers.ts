@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { onTestFinished } from 'vitest'
+import { killOnFinish } from '@forklift/test-utils'
 
 export const FIXTURES = new URL('./fixtures/', import.meta.url).pathname
 export const isRoot = process.getuid?.() === 0
@@ -26,14 +26,13 @@ export async function runFixture<T>(
   options: { uid?: number; gid?: number; prefix?: string[] } = {},
 ): Promise<{ child: ChildProcess; out: T }> {
   const argv = [...(options.prefix ?? []), process.execPath, ...args]
-  const child = spawn(argv[0]!, argv.slice(1), {
-    stdio: ['pipe', 'pipe', 'pipe'],
-    ...(options.uid !== undefined ? { uid: options.uid } : {}),
-    ...(options.gid !== undefined ? { gid: options.gid } : {}),
-  })
-  onTestFinished(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-  })
+  const child = killOnFinish(
+    spawn(argv[0]!, argv.slice(1), {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(options.uid !== undefined ? { uid: options.uid } : {}),
+      ...(options.gid !== undefined ? { gid: options.gid } : {}),
+    }),
+  )
   const out = await new Promise<T>((resolve, reject) => {
     let buf = ''
     let err = ''

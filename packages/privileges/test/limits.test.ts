@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
-import { describe, expect, it, onTestFinished } from 'vitest'
+import { killOnFinish } from '@forklift/test-utils'
+import { describe, expect, it } from 'vitest'
 import {
   type LimitResult,
   lookupUser,
@@ -32,12 +33,11 @@ const WARNINGS = {
  * started with these limits via prlimit.
  */
 async function sleeperWith(limits: string[]): Promise<number> {
-  const child = spawn('prlimit', [...limits, '--', 'sh', '-c', 'echo ready; exec sleep 600'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  onTestFinished(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-  })
+  const child = killOnFinish(
+    spawn('prlimit', [...limits, '--', 'sh', '-c', 'echo ready; exec sleep 600'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
+  )
   const [data] = (await once(child.stdout!, 'data')) as [Buffer]
   expect(data.toString()).toBe('ready\n')
   return child.pid!
