@@ -1,16 +1,12 @@
 import { spawn } from 'node:child_process'
 import { existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { alive } from '@forklift/test-utils'
-import { describe, expect, it, onTestFinished } from 'vitest'
+import { alive, killOnFinish } from '@forklift/test-utils'
+import { describe, expect, it } from 'vitest'
 import { Sandbox } from './_sandbox.js'
 
 function liveSleep(): number {
-  const child = spawn('sleep', ['300'], { stdio: 'ignore' })
-  onTestFinished(() => {
-    child.kill('SIGKILL')
-  })
-  return child.pid!
+  return killOnFinish(spawn('sleep', ['300'], { stdio: 'ignore' })).pid!
 }
 
 async function deadPid(): Promise<number> {
