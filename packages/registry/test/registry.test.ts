@@ -2,7 +2,7 @@ import { fork } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync, readdirSync, readlinkSync } from 'node:fs'
 import { join } from 'node:path'
-import { tempDir, waitFor } from '@forklift/test-utils'
+import { killOnFinish, tempDir, waitFor } from '@forklift/test-utils'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { openRegistry, type Registry, RegistryError, SCHEMA_VERSION } from '../src/index.js'
 import { PG_SKIP_MESSAGE, testPgUrl, withClient } from '../src/testing.js'
@@ -36,11 +36,9 @@ function open(url: string): Registry {
 }
 
 function forkChild(url: string, host: string) {
-  const child = fork(FIXTURE, [url, host], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-  onTestFinished(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-  })
-  return child
+  return killOnFinish(
+    fork(FIXTURE, [url, host], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+  )
 }
 
 describe.each(backends)('registry on $name', (backend) => {
