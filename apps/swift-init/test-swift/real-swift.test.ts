@@ -5,7 +5,7 @@ import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { userInfo } from 'node:os'
 import { join } from 'node:path'
-import { alive, freePort, tempDir, waitGone } from '@forklift/test-utils'
+import { alive, freePort, tempDir, waitFor, waitGone } from '@forklift/test-utils'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { APP, collect, Site } from '../test/_helpers.js'
 
@@ -37,16 +37,15 @@ function get(port: number, path: string): Promise<{ status: number; body: string
   })
 }
 
-async function waitHealthy(port: number, ms = 30_000): Promise<string> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    try {
+function waitHealthy(port: number, ms = 30_000): Promise<string> {
+  return waitFor(
+    async () => {
       const r = await get(port, '/healthcheck')
-      if (r.status === 200) return r.body
-    } catch {}
-    if (Date.now() > deadline) throw new Error(`no healthcheck on ${port} within ${ms} ms`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
+      return r.status === 200 && r.body
+    },
+    `a healthcheck on ${port}`,
+    ms,
+  )
 }
 
 describe.skipIf(!SERVER)("Debian's swift-object-server through our swift-init", () => {

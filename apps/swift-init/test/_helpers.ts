@@ -1,16 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { delimiter, dirname, join } from 'node:path'
+import { delimiter, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import {
-  installNodeScript,
-  killOnFinish,
-  killOwned,
-  readJsonLines,
-  tempDir,
-  waitFor,
-} from '@forklift/test-utils'
-import { onTestFinished } from 'vitest'
+import { FixtureSite, killOnFinish } from '@forklift/test-utils'
 
 export const APP = fileURLToPath(new URL('..', import.meta.url))
 export const BIN = join(APP, 'bin', 'swift-init.mjs')
@@ -43,39 +34,10 @@ export interface Run {
 export const LIMIT_WARNING =
   /^WARNING: Unable to modify [a-z ]+ limit\. {2}Running as non-root\?\n/gm
 
-/** A conf dir, run dir and bin dir holding fixture servers; processes killed and files removed at the end. */
-export class Site {
-  // Removed last: cleanup hooks run newest first, so the kill in the constructor comes before.
-  readonly root = tempDir('forklift-si-')
-  readonly etc = join(this.root, 'etc')
-  readonly run = join(this.root, 'run')
-  readonly bin = join(this.root, 'bin')
-  readonly events = join(this.root, 'events.jsonl')
-
+/** The manager's {@link FixtureSite} with swift-init to run on it. */
+export class Site extends FixtureSite {
   constructor() {
-    mkdirSync(this.etc)
-    mkdirSync(this.bin)
-    // Every fixture that ever started (and its group), if the pid is still ours.
-    onTestFinished(() =>
-      killOwned(
-        this.events_().map((e) => e.pid),
-        this.root,
-      ),
-    )
-  }
-
-  install(...servers: string[]): this {
-    for (const s of servers) installNodeScript(FIXTURE, join(this.bin, `swift-${s}`))
-    return this
-  }
-
-  conf(rel: string, extra: Record<string, string | number> = {}): string {
-    const path = join(this.etc, rel)
-    mkdirSync(dirname(path), { recursive: true })
-    const lines = ['[DEFAULT]', 'bind_port = 0', `events = ${this.events}`]
-    for (const [k, v] of Object.entries(extra)) lines.push(`${k} = ${v}`)
-    writeFileSync(path, `${lines.join('\n')}\n`)
-    return path
+    super(FIXTURE, 'forklift-si-')
   }
 
   env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -98,18 +60,6 @@ export class Site {
         stdio: ['ignore', 'pipe', 'pipe'],
       }),
     )
-  }
-
-  events_(): { pid: number; event: string; port?: number; argv?: string[] }[] {
-    return readJsonLines(this.events)
-  }
-
-  waitForEvent(event: string, ms = 20_000): Promise<{ pid: number; event: string; port?: number }> {
-    return waitFor(() => this.events_().find((e) => e.event === event), `a ${event} event`, ms, 25)
-  }
-
-  readPid(rel: string): number {
-    return Number(readFileSync(join(this.run, rel), 'utf8').trim())
   }
 }
 
