@@ -1,20 +1,13 @@
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { tempDir } from '@forklift/test-utils'
+import { describe, expect, it } from 'vitest'
 import { createLogger, silentLogger } from './index.js'
-
-let dir: string | undefined
-afterEach(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true, maxRetries: 3 })
-  dir = undefined
-})
 
 describe('createLogger', () => {
   it('writes JSON lines with server, pid, level and time to a file', () => {
-    dir = mkdtempSync(join(tmpdir(), 'fl-log-'))
-    const file = join(dir, 'sub', 'server.log')
+    const file = join(tempDir(), 'sub', 'server.log')
     const log = createLogger({ name: 'object-server', file })
     log.child({ worker: 2 }).info({ port: 6200 }, 'listening')
     log.debug('hidden at info')
