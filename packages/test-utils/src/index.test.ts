@@ -6,7 +6,6 @@ import {
   childPids,
   freePort,
   readJsonLines,
-  runCollect,
   spawnCollect,
   tempDir,
   tempFiles,
@@ -78,8 +77,8 @@ describe('processes', () => {
       } catch {}
     }
   })
-  it('runCollect rejects a command that does not exist', async () => {
-    await expect(runCollect('/nonexistent/forklift-command', [])).rejects.toThrow(/ENOENT/)
+  it('closed rejects for a command that does not exist', async () => {
+    await expect(spawnCollect('/nonexistent/forklift-command', []).closed).rejects.toThrow(/ENOENT/)
   })
 })
 

@@ -7,9 +7,8 @@ export interface Exit {
   signal: NodeJS.Signals | null
 }
 
-/** A process started by {@link spawnCollect}. */
-export interface Spawned {
-  child: ChildProcess
+/** What {@link collectOutput} gathers from a child. */
+export interface Output {
   /** Everything it wrote to stdout so far. */
   stdout(): string
   /** Everything it wrote to stderr so far. */
@@ -18,6 +17,31 @@ export interface Spawned {
   exited: Promise<Exit>
   /** Resolves when it exited and its pipes are drained; rejects if it could not be spawned. */
   closed: Promise<Exit>
+}
+
+/** A process started by {@link spawnCollect}. */
+export interface Spawned extends Output {
+  child: ChildProcess
+}
+
+/** Collects a just-spawned child's stdout and stderr as text, and when it exits and closes. */
+export function collectOutput(child: ChildProcess): Output {
+  let out = ''
+  let err = ''
+  child.stdout?.on('data', (d) => {
+    out += d
+  })
+  child.stderr?.on('data', (d) => {
+    err += d
+  })
+  const exited = new Promise<Exit>((r) => child.once('exit', (code, signal) => r({ code, signal })))
+  const closed = new Promise<Exit>((resolve, reject) => {
+    child.once('error', reject)
+    child.once('close', (code, signal) => resolve({ code, signal }))
+  })
+  // A test that only awaits `exited` must not see an unhandled spawn error.
+  closed.catch(() => {})
+  return { stdout: () => out, stderr: () => err, exited, closed }
 }
 
 /**
@@ -42,31 +66,5 @@ export function spawnCollect(
     }
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
   })
-  let out = ''
-  let err = ''
-  child.stdout?.on('data', (d) => {
-    out += d
-  })
-  child.stderr?.on('data', (d) => {
-    err += d
-  })
-  const exited = new Promise<Exit>((r) => child.once('exit', (code, signal) => r({ code, signal })))
-  const closed = new Promise<Exit>((resolve, reject) => {
-    child.once('error', reject)
-    child.once('close', (code, signal) => resolve({ code, signal }))
-  })
-  // A test that only awaits `exited` must not see an unhandled spawn error.
-  closed.catch(() => {})
-  return { child, stdout: () => out, stderr: () => err, exited, closed }
-}
-
-/** Runs `command` to completion ({@link spawnCollect}, then its exit and all it printed). */
-export async function runCollect(
-  command: string,
-  args: readonly string[],
-  options: SpawnOptions = {},
-): Promise<Exit & { stdout: string; stderr: string }> {
-  const p = spawnCollect(command, args, options)
-  const exit = await p.closed
-  return { ...exit, stdout: p.stdout(), stderr: p.stderr() }
+  return { child, ...collectOutput(child) }
 }
