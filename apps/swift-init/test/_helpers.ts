@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { delimiter, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { FixtureSite, killOnFinish } from '@forklift/test-utils'
+import { collectOutput, FixtureSite, killOnFinish } from '@forklift/test-utils'
 
 export const APP = fileURLToPath(new URL('..', import.meta.url))
 export const BIN = join(APP, 'bin', 'swift-init.mjs')
@@ -64,25 +64,15 @@ export class Site extends FixtureSite {
 }
 
 /** Waits for a child to exit, with what it printed. */
-export function collect(child: ChildProcess): Promise<Run> {
-  let stdout = ''
-  let stderr = ''
-  child.stdout?.on('data', (d) => {
-    stdout += d
-  })
-  child.stderr?.on('data', (d) => {
-    stderr += d
-  })
-  return new Promise((resolve, reject) => {
-    child.once('error', reject)
-    child.once('close', (code, signal) =>
-      resolve({
-        code,
-        signal,
-        stdout: stdout.replace(LIMIT_WARNING, ''),
-        rawStdout: stdout,
-        stderr,
-      }),
-    )
-  })
+export async function collect(child: ChildProcess): Promise<Run> {
+  const output = collectOutput(child)
+  const { code, signal } = await output.closed
+  const stdout = output.stdout()
+  return {
+    code,
+    signal,
+    stdout: stdout.replace(LIMIT_WARNING, ''),
+    rawStdout: stdout,
+    stderr: output.stderr(),
+  }
 }
