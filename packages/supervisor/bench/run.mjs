@@ -281,12 +281,14 @@ function ask(child, cmd) {
   })
 }
 
-const contenders = [
-  poolContender('pool', 'forklift WorkerPool (shared socket)', 'fd'),
-  poolContender('pool-standby', 'forklift WorkerPool (shared socket, standby)', 'fd', true),
-  {
-    key: 'wsgi',
-    label: 'forklift-wsgi-server (runner + pipeline)',
+/**
+ * The real forklift-wsgi-server binary, 2 workers, serving `[pipeline:main]`
+ * made of `pipeline` (lines of the config after the section header).
+ */
+function wsgiContender(key, label, pipeline) {
+  return {
+    key,
+    label,
     available() {
       const bin = join(repoDir, 'apps/wsgi-server/bin/forklift-wsgi-server')
       if (!existsSync(join(repoDir, 'apps/wsgi-server/dist/main.js')))
@@ -307,10 +309,7 @@ const contenders = [
           `log_file = ${join(dir, 'server.log')}`,
           '',
           '[pipeline:main]',
-          'pipeline = hello',
-          '',
-          '[app:hello]',
-          'use = forklift#hello',
+          ...pipeline,
           '',
         ].join('\n'),
       )
@@ -335,7 +334,27 @@ const contenders = [
         },
       }
     },
-  },
+  }
+}
+
+const contenders = [
+  poolContender('pool', 'forklift WorkerPool (shared socket)', 'fd'),
+  poolContender('pool-standby', 'forklift WorkerPool (shared socket, standby)', 'fd', true),
+  wsgiContender('wsgi', 'forklift-wsgi-server (runner + pipeline)', [
+    'pipeline = hello',
+    '',
+    '[app:hello]',
+    `use = ${here('./apps/hello-app.cjs')}#factory`,
+  ]),
+  wsgiContender('wsgi-hc', 'forklift-wsgi-server, healthcheck + builtin hello', [
+    'pipeline = healthcheck hello',
+    '',
+    '[filter:healthcheck]',
+    'use = forklift#healthcheck',
+    '',
+    '[app:hello]',
+    'use = forklift#hello',
+  ]),
   poolContender('reuseport', 'forklift WorkerPool (reusePort)', 'reusePort'),
   plainContender('cluster-rr', 'node:cluster round-robin', process.execPath, [
     here('./apps/cluster-main.mjs'),
@@ -486,7 +505,7 @@ for (const c of contenders) {
       await wrk(port, { close: true, duration: 1 })
       r.close = await wrk(port, { close: true })
     }
-    if (PARTS.has('kill') && c.key !== 'single' && c.key !== 'wsgi')
+    if (PARTS.has('kill') && c.key !== 'single' && !c.key.startsWith('wsgi'))
       r.kill = await killTest(run, port)
     if (PARTS.has('reload') && run.reload) {
       r.reloadKa = await reloadTest(run, port, false)
