@@ -1,5 +1,7 @@
+import { mkdirSync, openSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { formatError } from '@forklift/errors'
-import { createLogger, type Logger, type LogLevel } from '@forklift/log'
+import type { Logger, LogLevel } from '@forklift/log'
 import { jsonLinesLogger } from './_json-logger.js'
 import { RunnerError } from './errors.js'
 
@@ -34,7 +36,12 @@ export function workerLogLines(
   return jsonLinesLogger({ name, ...(level ? { level } : {}) })
 }
 
-/** The logger a server or daemon logs through: `log_name`, `log_level`, `log_file` from its conf. */
+/**
+ * The logger a server or daemon logs through: `log_name`, `log_level`, `log_file` from its conf.
+ * JSON lines (the ones @forklift/log's pino logger writes) on stderr or appended to
+ * `log_file` (its directory created), written synchronously. Not pino itself: loading
+ * pino costs every server process ~30 ms of start-up.
+ */
 export function serverLogger(
   name: string,
   conf: Record<string, string>,
@@ -42,18 +49,16 @@ export function serverLogger(
 ): Logger {
   const level = confLogLevel(conf, options)
   const file = options.verbose ? undefined : conf.log_file?.trim() || undefined
-  // On stderr the JSON-lines logger writes the lines pino would, and spares
-  // every server process loading pino (~30 ms of start-up).
-  if (file === undefined) return jsonLinesLogger({ name, ...(level ? { level } : {}) })
-  try {
-    return createLogger({
-      name,
-      ...(level ? { level } : {}),
-      ...(file ? { file } : {}),
-    })
-  } catch (err) {
-    throw new RunnerError('E_RUNNER_OPTION', `log_file ${file}: ${formatError(err)}`, {
-      cause: err,
-    })
+  let fd = 2
+  if (file !== undefined) {
+    try {
+      mkdirSync(dirname(file), { recursive: true })
+      fd = openSync(file, 'a')
+    } catch (err) {
+      throw new RunnerError('E_RUNNER_OPTION', `log_file ${file}: ${formatError(err)}`, {
+        cause: err,
+      })
+    }
   }
+  return jsonLinesLogger({ name, fd, ...(level ? { level } : {}) })
 }
