@@ -12,16 +12,21 @@ import type { Conf, Filter, FilterFactory } from './types.js'
 export const healthcheck: FilterFactory = (globalConf: Conf, localConf: Conf): Filter => {
   const disablePath = { ...globalConf, ...localConf }.disable_path ?? ''
   return (app) => (req, res) => {
-    if (pathOf(req) !== '/healthcheck') return app(req, res)
+    if (!isHealthcheck(req.url ?? '/')) return app(req, res)
     if (disablePath && existsSync(disablePath)) return reply(req, res, 503, 'DISABLED BY FILE')
     reply(req, res, 200, 'OK')
   }
 }
 
-function pathOf(req: IncomingMessage): string {
-  const url = req.url ?? '/'
-  const q = url.indexOf('?')
-  return q < 0 ? url : url.slice(0, q)
+const PATH = '/healthcheck'
+const QUESTION_MARK = 0x3f
+
+// The path is /healthcheck, whatever the query; no substring per request.
+function isHealthcheck(url: string): boolean {
+  return (
+    url.startsWith(PATH) &&
+    (url.length === PATH.length || url.charCodeAt(PATH.length) === QUESTION_MARK)
+  )
 }
 
 function reply(req: IncomingMessage, res: ServerResponse, status: number, body: string): void {

@@ -31,14 +31,16 @@ export function limitRequests(listener: RequestListener, maxClients: number): Li
   let queued = 0
   const queue: { req: IncomingMessage; res: ServerResponse; gone: boolean }[] = []
 
+  // Shared by every request (no closure per request); 'close' fires once per response.
+  const release = () => {
+    active--
+    // After every 'close' listener (the app's own among them) has run, so the
+    // app never sees more than maxClients requests at once, even for a moment.
+    if (queue.length > 0) process.nextTick(drain)
+  }
   const run = (req: IncomingMessage, res: ServerResponse) => {
     active++
-    res.once('close', () => {
-      active--
-      // After every 'close' listener (the app's own among them) has run, so the
-      // app never sees more than maxClients requests at once, even for a moment.
-      process.nextTick(drain)
-    })
+    res.on('close', release)
     listener(req, res)
   }
   const drain = () => {
@@ -49,6 +51,7 @@ export function limitRequests(listener: RequestListener, maxClients: number): Li
       run(next.req, next.res)
     }
   }
+  // Below the limit (the usual case) a request costs a counter and one listener.
   const limited = (req: IncomingMessage, res: ServerResponse) => {
     if (active < maxClients) return run(req, res)
     const entry = { req, res, gone: false }
@@ -66,6 +69,9 @@ export function limitRequests(listener: RequestListener, maxClients: number): Li
   })
   return limited as LimitedListener
 }
+
+const CURRENT_RESPONSE = Symbol('forklift.currentResponse')
+type TrackedSocket = Socket & { [CURRENT_RESPONSE]?: ServerResponse }
 
 export interface ServerLimits {
   /** Concurrent requests per server (`max_clients`, default 1024); more wait. */
@@ -102,18 +108,24 @@ export function applyServerLimits(server: Server, limits: ServerLimits = {}): Se
   }
   const listeners = server.listeners('request') as RequestListener[]
   server.removeAllListeners('request')
-  const gated = limitRequests((req, res) => {
-    for (const l of listeners) l.call(server, req, res)
-  }, maxClients)
+  const [only] = listeners
+  const gated = limitRequests(
+    listeners.length === 1 && only
+      ? (req, res) => only.call(server, req, res)
+      : (req, res) => {
+          for (const l of listeners) l.call(server, req, res)
+        },
+    maxClients,
+  )
 
-  // The response each socket is working on, to tell a silent client from a busy app.
-  const current = new WeakMap<Socket, ServerResponse>()
+  // The response each socket is working on, to tell a silent client from a
+  // busy app: a property of the socket (a WeakMap entry per connection costs
+  // the garbage collector). Not cleared when the response closes: a finished
+  // response (writableEnded) counts as none below, and the next request on
+  // the socket replaces it.
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const socket = req.socket
-    current.set(socket, res)
-    res.once('close', () => {
-      if (current.get(socket) === res) current.delete(socket)
-    })
+    const socket: TrackedSocket = req.socket
+    socket[CURRENT_RESPONSE] = res
     gated(req, res)
   })
 
@@ -126,7 +138,7 @@ export function applyServerLimits(server: Server, limits: ServerLimits = {}): Se
     if (server.keepAliveTimeout > timeoutMs) server.keepAliveTimeout = timeoutMs
     // With a 'timeout' listener, Node leaves every idle socket to us (its keep-alive timeout too).
     server.setTimeout(timeoutMs, (socket: Socket) => {
-      const res = current.get(socket)
+      const res = (socket as TrackedSocket)[CURRENT_RESPONSE]
       const req = res?.req
       const appBusy =
         res !== undefined &&

@@ -279,26 +279,30 @@ function resolveModule(specifier: string, baseDir: string, where: ConfigWhere, r
 
 /** Answers 500 for an app that throws or rejects, logs it, and keeps the worker serving. */
 function catchErrors(listener: RequestListener, logger: Logger): RequestListener {
+  // Nothing allocated per request unless the app returns a promise or throws.
   return (req: IncomingMessage, res: ServerResponse) => {
-    const fail = (err: unknown) => {
-      logger.error({ err, method: req.method, url: req.url }, 'unhandled error in the app')
-      if (!res.headersSent) {
-        const body = 'Internal Server Error\n'
-        res.writeHead(500, {
-          'content-type': 'text/plain',
-          'content-length': Buffer.byteLength(body),
-        })
-        res.end(req.method === 'HEAD' ? undefined : body)
-      } else if (!res.writableEnded) {
-        res.destroy()
-      }
-    }
     try {
       const result = listener(req, res)
-      if (result && typeof result.then === 'function') result.then(undefined, fail)
+      if (result && typeof result.then === 'function') {
+        result.then(undefined, (err: unknown) => failRequest(err, req, res, logger))
+      }
     } catch (err) {
-      fail(err)
+      failRequest(err, req, res, logger)
     }
+  }
+}
+
+function failRequest(err: unknown, req: IncomingMessage, res: ServerResponse, logger: Logger) {
+  logger.error({ err, method: req.method, url: req.url }, 'unhandled error in the app')
+  if (!res.headersSent) {
+    const body = 'Internal Server Error\n'
+    res.writeHead(500, {
+      'content-type': 'text/plain',
+      'content-length': Buffer.byteLength(body),
+    })
+    res.end(req.method === 'HEAD' ? undefined : body)
+  } else if (!res.writableEnded) {
+    res.destroy()
   }
 }
 
