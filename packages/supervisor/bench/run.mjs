@@ -2,8 +2,10 @@
 // one port, side by side in one run, on the same hello app, loaded by wrk with
 // the same threads and connections: our WorkerPool (shared parent-bound
 // socket, and one SO_REUSEPORT socket per worker), the real
-// forklift-wsgi-server binary when it is built, node:cluster round-robin and
-// shared handle, PM2 cluster mode, and one process as the reference.
+// forklift-wsgi-server binary when it is built (twice: serving the same hello
+// app through a paste pipeline, and the sample deployment's shape,
+// healthcheck + the builtin hello), node:cluster round-robin and shared
+// handle, PM2 cluster mode, and one process as the reference.
 // Measured: requests/s and p99 with keep-alive and with a new connection per
 // request; failed requests during 10 seamless reloads under load (ours and
 // the wsgi-server's beside PM2's `reload`); time from kill -9 of a worker to a
