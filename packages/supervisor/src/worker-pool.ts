@@ -15,7 +15,6 @@
 import { type ChildProcess, fork, type StdioOptions } from 'node:child_process'
 import { EventEmitter } from 'node:events'
 import { Server as NetServer } from 'node:net'
-import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { type Logger, silentLogger } from '@forklift/log'
 import { type Deferred, deferred } from './_deferred.js'
@@ -715,6 +714,9 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   }
 
   #captureOutput(child: ChildProcess, log: Logger): void {
+    // Loaded on first use: most pools never capture output, and every parent
+    // would otherwise load readline at start-up.
+    const { createInterface } = process.getBuiltinModule('node:readline')
     const pipe = (stream: NodeJS.ReadableStream | null, name: 'stdout' | 'stderr') => {
       if (!stream) return
       const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY })
