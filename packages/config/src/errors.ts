@@ -21,17 +21,17 @@ export interface ConfigWhere {
 }
 
 /**
- * Every failure of this package: a stable `code` plus the file, section, key
- * and line that are known, also folded into the one-line message.
+ * An error about a place in a config file: a stable `code` plus the file,
+ * section, key and line that are known, also folded into the one-line
+ * message. ConfigError and other packages' config-driven errors extend it.
  */
-export class ConfigError extends ForkliftError<ConfigErrorCode> {
-  override name = 'ConfigError'
+export class LocatedError<Code extends string> extends ForkliftError<Code> {
   readonly file: string | undefined
   readonly section: string | undefined
   readonly key: string | undefined
   readonly line: number | undefined
 
-  constructor(code: ConfigErrorCode, where: ConfigWhere, problem: string, options?: ErrorOptions) {
+  constructor(code: Code, where: ConfigWhere, problem: string, options?: ErrorOptions) {
     const prefix = describeWhere(where)
     super(code, prefix ? `${prefix}: ${problem}` : problem, options)
     this.file = where.file
@@ -39,6 +39,11 @@ export class ConfigError extends ForkliftError<ConfigErrorCode> {
     this.key = where.key
     this.line = where.line
   }
+}
+
+/** Every failure of this package, located as LocatedError is. */
+export class ConfigError extends LocatedError<ConfigErrorCode> {
+  override name = 'ConfigError'
 }
 
 /** True for a ConfigError, also one thrown by another copy of this package. */

@@ -5,6 +5,7 @@ export {
   type ConfigWhere,
   describeWhere,
   isConfigError,
+  LocatedError,
 } from './errors.js'
 export {
   isUrlMapUse,

@@ -1,6 +1,4 @@
-import type { ConfigWhere } from '@forklift/config'
-import { describeWhere } from '@forklift/config'
-import { ForkliftError } from '@forklift/errors'
+import { LocatedError } from '@forklift/config'
 
 /** Stable codes of the failures to build a pipeline from its modules. */
 export type PipelineErrorCode =
@@ -12,24 +10,6 @@ export type PipelineErrorCode =
   | 'E_PIPELINE_FACTORY'
 
 /** A `use =` that names nothing usable, or a factory that failed; names file, section and key. */
-export class PipelineError extends ForkliftError<PipelineErrorCode> {
+export class PipelineError extends LocatedError<PipelineErrorCode> {
   override name = 'PipelineError'
-  readonly file: string | undefined
-  readonly section: string | undefined
-  readonly key: string | undefined
-  readonly line: number | undefined
-
-  constructor(
-    code: PipelineErrorCode,
-    where: ConfigWhere,
-    problem: string,
-    options?: ErrorOptions,
-  ) {
-    const prefix = describeWhere(where)
-    super(code, prefix ? `${prefix}: ${problem}` : problem, options)
-    this.file = where.file
-    this.section = where.section
-    this.key = where.key
-    this.line = where.line
-  }
 }
