@@ -1,3 +1,4 @@
+import { quoteInput, shortInput } from '@forklift/errors'
 import { ConfigError, type ConfigWhere } from './errors.js'
 
 /** configparser's MAX_INTERPOLATION_DEPTH. */
@@ -56,7 +57,7 @@ function expand(
         throw new ConfigError(
           'E_CONFIG_INTERPOLATION',
           where,
-          `bad interpolation reference ${JSON.stringify(rest.slice(0, 40))} (expected %(name)s)`,
+          `bad interpolation reference ${quoteInput(rest, 40)} (expected %(name)s)`,
         )
       }
       const name = m[1]!
@@ -66,7 +67,7 @@ function expand(
         throw new ConfigError(
           'E_CONFIG_INTERPOLATION',
           where,
-          `%(${name})s refers to a key that is not set in this section or [DEFAULT]`,
+          `%(${shortInput(name)})s refers to a key that is not set in this section or [DEFAULT]`,
         )
       }
       if (v.includes('%')) expand(v, lookup, where, out, depth + 1)

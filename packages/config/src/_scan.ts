@@ -1,3 +1,4 @@
+import { printable, quoteInput } from '@forklift/errors'
 import { decode } from 'ini'
 import { ConfigError } from './errors.js'
 
@@ -22,6 +23,20 @@ export const DEFAULT_SECTION = 'DEFAULT'
 const SECTION_RE = /^\[(.+)\]/s
 const OPTION_RE = /^(.*?)\s*([=:])\s*(.*)$/s
 
+// A name holding a control or invisible character is never the option the
+// operator meant: `bind_ip\0 = 10.0.0.1` sets another key than bind_ip, and the
+// server would quietly bind the default 0.0.0.0. Tabs are blanks configparser
+// keeps inside names, so they stay allowed.
+const BAD_NAME_CHAR = /(?!\t)[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u
+
+/** What a bad character is, for a message: `a NUL byte`, `the control character \u001b`. */
+function describeChar(c: string): string {
+  if (c === '\0') return 'a NUL byte'
+  return /\p{Cc}/u.test(c)
+    ? `the control character ${printable(c)}`
+    : `the invisible character ${printable(c)}`
+}
+
 /**
  * Splits one file into sections and entries with configparser's grammar as
  * Swift and paste.deploy use it (strict mode, `=` or `:` delimiters, full-line
@@ -37,11 +52,23 @@ export function scanConfigText(text: string, file: string): ScannedSection[] {
   const seenSections = new Set<string>()
   const seenKeys = new Set<string>()
   let current: ScannedSection | undefined
-  let option: { entry: ScannedEntry; parts: string[] } | undefined
+  let option: { entry: ScannedEntry; section: string; parts: string[] } | undefined
   let indentLevel = 0
 
   const finishOption = () => {
-    if (option) option.entry.value = option.parts.join('\n').trimEnd()
+    if (option) {
+      const { entry } = option
+      entry.value = option.parts.join('\n').trimEnd()
+      // C APIs stop at a NUL (open, getaddrinfo, getpwnam): the value would mean
+      // one thing here and another there.
+      if (entry.value.includes('\0')) {
+        throw new ConfigError(
+          'E_CONFIG_SYNTAX',
+          { file, line: entry.line, section: option.section, key: entry.key },
+          'the value holds a NUL byte',
+        )
+      }
+    }
     option = undefined
   }
 
@@ -66,6 +93,14 @@ export function scanConfigText(text: string, file: string): ScannedSection[] {
     const header = SECTION_RE.exec(stripped)
     if (header) {
       const name = header[1]!
+      const bad = BAD_NAME_CHAR.exec(name)
+      if (bad) {
+        throw new ConfigError(
+          'E_CONFIG_SYNTAX',
+          { file, line: lineNo, section: name },
+          `the section name holds ${describeChar(bad[0])}`,
+        )
+      }
       if (name !== DEFAULT_SECTION) {
         // Strict mode: twice in one file is an error; across conf.d files sections merge.
         if (seenSections.has(name)) {
@@ -85,7 +120,7 @@ export function scanConfigText(text: string, file: string): ScannedSection[] {
       throw new ConfigError(
         'E_CONFIG_SYNTAX',
         { file, line: lineNo },
-        `no [section] header before ${JSON.stringify(clip(stripped))}`,
+        `no [section] header before ${quoteInput(stripped, 60)}`,
       )
     }
     const m = OPTION_RE.exec(stripped)
@@ -94,7 +129,15 @@ export function scanConfigText(text: string, file: string): ScannedSection[] {
       throw new ConfigError(
         'E_CONFIG_SYNTAX',
         { file, line: lineNo, section: current.name },
-        `expected "key = value", found ${JSON.stringify(clip(stripped))}`,
+        `expected "key = value", found ${quoteInput(stripped, 60)}`,
+      )
+    }
+    const badKey = BAD_NAME_CHAR.exec(key)
+    if (badKey) {
+      throw new ConfigError(
+        'E_CONFIG_SYNTAX',
+        { file, line: lineNo, section: current.name, key },
+        `the key name holds ${describeChar(badKey[0])}`,
       )
     }
     const id = `${current.name}\0${key}`
@@ -108,7 +151,7 @@ export function scanConfigText(text: string, file: string): ScannedSection[] {
     seenKeys.add(id)
     const entry: ScannedEntry = { key, value: '', line: lineNo }
     current.entries.push(entry)
-    option = { entry, parts: [m[3]!.trim()] }
+    option = { entry, section: current.name, parts: [m[3]!.trim()] }
   }
   finishOption()
 
@@ -146,8 +189,4 @@ function quote(s: string): string {
   return JSON.stringify(s)
     .replace(/\u2028/g, '\\u2028')
     .replace(/\u2029/g, '\\u2029')
-}
-
-function clip(s: string): string {
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s
 }

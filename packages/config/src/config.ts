@@ -1,4 +1,13 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  type Stats,
+  statSync,
+} from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { interpolate } from './_interpolate.js'
 import { DEFAULT_SECTION, scanConfigText } from './_scan.js'
@@ -212,11 +221,86 @@ function configFiles(path: string): string[] {
 }
 
 function readConfigFile(file: string): string {
+  let bytes: Buffer
+  let fd: number | undefined
   try {
-    return readFileSync(file, 'utf8')
+    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+    // writer forever; /dev/zero would be read until memory runs out.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK)
+    const stat = fstatSync(fd)
+    if (!stat.isFile()) {
+      throw new ConfigError(
+        'E_CONFIG_UNREADABLE',
+        { file },
+        stat.isDirectory()
+          ? IS_A_DIRECTORY
+          : `not a regular file (${fileKind(stat)}); a config is a file or a .conf.d directory`,
+      )
+    }
+    bytes = readFileSync(fd)
   } catch (err) {
-    throw fileError(file, err)
+    throw err instanceof ConfigError ? err : fileError(file, err)
+  } finally {
+    if (fd !== undefined) closeSync(fd)
   }
+  return decodeUtf8(bytes, file)
+}
+
+const IS_A_DIRECTORY = 'is a directory, expected a file'
+
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/**
+ * The file's text; invalid UTF-8 is an error naming the line (Python's
+ * configparser, hence Swift, fails on it too), never U+FFFD quietly put in
+ * a value.
+ */
+function decodeUtf8(bytes: Buffer, file: string): string {
+  try {
+    return utf8.decode(bytes)
+  } catch {
+    // The longest prefix that decodes (an unfinished sequence at its end allowed) ends at the bad byte.
+    let lo = 0
+    let hi = bytes.length
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2)
+      try {
+        new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, mid), { stream: true })
+        lo = mid
+      } catch {
+        hi = mid - 1
+      }
+    }
+    const start = sequenceStart(bytes, lo)
+    let line = 1
+    for (let i = 0; i < start; i++) if (bytes[i] === 0x0a) line++
+    throw new ConfigError(
+      'E_CONFIG_SYNTAX',
+      { file, line },
+      `not valid UTF-8 (byte ${start + 1} of the file); save it as UTF-8`,
+    )
+  }
+}
+
+/** Where the sequence that breaks at `end` began: an unfinished multi-byte lead before it, else `end`. */
+function sequenceStart(bytes: Buffer, end: number): number {
+  for (let k = end - 1; k >= Math.max(0, end - 3); k--) {
+    const b = bytes[k]!
+    if (b < 0x80) return end
+    if (b >= 0xc0) {
+      const length = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2
+      return k + length > end ? k : end
+    }
+  }
+  return end
+}
+
+function fileKind(stat: Stats): string {
+  if (stat.isFIFO()) return 'a FIFO'
+  if (stat.isCharacterDevice()) return 'a character device'
+  if (stat.isBlockDevice()) return 'a block device'
+  if (stat.isSocket()) return 'a socket'
+  return 'not a file'
 }
 
 function fileError(file: string, err: unknown): ConfigError {
@@ -228,7 +312,7 @@ function fileError(file: string, err: unknown): ConfigError {
     code === 'EACCES' || code === 'EPERM'
       ? 'permission denied'
       : code === 'EISDIR'
-        ? 'is a directory, expected a file'
+        ? IS_A_DIRECTORY
         : `cannot read (${code ?? String(err)})`
   return new ConfigError('E_CONFIG_UNREADABLE', { file }, why, { cause: err })
 }

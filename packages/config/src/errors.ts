@@ -1,4 +1,6 @@
-import { ForkliftError } from '@forklift/errors'
+import { describeWhere, type ErrorWhere, ForkliftError, locate } from '@forklift/errors'
+
+export { describeWhere }
 
 /** Stable codes of every configuration failure. */
 export type ConfigErrorCode =
@@ -13,12 +15,7 @@ export type ConfigErrorCode =
   | 'E_CONFIG_MISSING_KEY'
 
 /** Where a value (or a failure) sits: any subset of file, line, section and key. */
-export interface ConfigWhere {
-  file?: string | undefined
-  section?: string | undefined
-  key?: string | undefined
-  line?: number | undefined
-}
+export type ConfigWhere = ErrorWhere
 
 /**
  * An error about a place in a config file: a stable `code` plus the file,
@@ -32,8 +29,7 @@ export class LocatedError<Code extends string> extends ForkliftError<Code> {
   readonly line: number | undefined
 
   constructor(code: Code, where: ConfigWhere, problem: string, options?: ErrorOptions) {
-    const prefix = describeWhere(where)
-    super(code, prefix ? `${prefix}: ${problem}` : problem, options)
+    super(code, locate(where, problem), options)
     this.file = where.file
     this.section = where.section
     this.key = where.key
@@ -49,17 +45,4 @@ export class ConfigError extends LocatedError<ConfigErrorCode> {
 /** True for a ConfigError, also one thrown by another copy of this package. */
 export function isConfigError(value: unknown): value is ConfigError {
   return value instanceof Error && value.name === 'ConfigError' && 'code' in value
-}
-
-/** `file:line [section] key`, leaving out the parts that are unknown. */
-export function describeWhere(where: ConfigWhere): string {
-  const parts: string[] = []
-  if (where.file !== undefined) {
-    parts.push(where.line !== undefined ? `${where.file}:${where.line}` : where.file)
-  } else if (where.line !== undefined) {
-    parts.push(`line ${where.line}`)
-  }
-  if (where.section !== undefined) parts.push(`[${where.section}]`)
-  if (where.key !== undefined) parts.push(where.key)
-  return parts.join(' ')
 }

@@ -29,8 +29,10 @@ export {
   configPositiveIntValue,
   configRequired,
   configTrueValue,
+  configWorkersValue,
   FALSE_VALUES,
   listFromCsv,
+  MAX_WORKERS,
   type NumberRange,
   TRUE_VALUES,
 } from './values.js'

@@ -1,4 +1,5 @@
 import { dirname, resolve } from 'node:path'
+import { quoteInput, shortInput } from '@forklift/errors'
 import type { Config } from './config.js'
 import { ConfigError, type ConfigWhere } from './errors.js'
 
@@ -146,13 +147,13 @@ export function parsePasteUse(raw: string, baseDir: string, where: ConfigWhere =
     throw new ConfigError(
       'E_CONFIG_VALUE',
       where,
-      `${JSON.stringify(raw)}: the paste.deploy "${value.split(':')[0]}:" scheme is not supported; name a Node module as <specifier>#<export>`,
+      `${quoteInput(raw)}: the paste.deploy "${value.split(':')[0]}:" scheme is not supported; name a Node module as <specifier>#<export>`,
     )
   }
   throw new ConfigError(
     'E_CONFIG_VALUE',
     where,
-    `${JSON.stringify(raw)} is neither a section of this config nor a module reference <specifier>#<export> (e.g. forklift#healthcheck, ./my-app.mjs#app)`,
+    `${quoteInput(raw)} is neither a section of this config nor a module reference <specifier>#<export> (e.g. forklift#healthcheck, ./my-app.mjs#app)`,
   )
 }
 
@@ -189,7 +190,7 @@ class Resolver {
       throw new ConfigError(
         'E_CONFIG_VALUE',
         { file: this.#config.path },
-        `paste.deploy references nested deeper than ${MAX_DEPTH} (a loop through "${name}"?)`,
+        `paste.deploy references nested deeper than ${MAX_DEPTH} (a loop through ${quoteInput(name)}?)`,
       )
     }
     const section = this.#findSection(type, name)
@@ -214,7 +215,11 @@ class Resolver {
     for (const [localKey, globalKey, w] of gets) {
       const v = globalConf[globalKey]
       if (v === undefined || !Object.hasOwn(globalConf, globalKey)) {
-        throw new ConfigError('E_CONFIG_MISSING_KEY', w, `no global option "${globalKey}" to get`)
+        throw new ConfigError(
+          'E_CONFIG_MISSING_KEY',
+          w,
+          `no global option ${quoteInput(globalKey)} to get`,
+        )
       }
       localConf[localKey] = v
     }
@@ -255,7 +260,7 @@ class Resolver {
       throw new ConfigError(
         'E_CONFIG_SYNTAX',
         this.#config.where(section, extra[0]),
-        `a pipeline section takes only "pipeline" (and set/DEFAULT options), found: ${extra.join(', ')}`,
+        `a pipeline section takes only "pipeline" (and set/DEFAULT options), found: ${extra.map((k) => shortInput(k)).join(', ')}`,
       )
     }
     if (names.length === 0) {
@@ -384,19 +389,19 @@ class Resolver {
 
   #findSection(type: ObjectType, name: string): string {
     const found = this.#candidates(type, name)
-    const wanted = PREFIXES[type].flat().map((p) => `[${p}:${name}]`)
+    const wanted = PREFIXES[type].flat().map((p) => `[${p}:${shortInput(name)}]`)
     if (found.length === 0) {
       throw new ConfigError(
         'E_CONFIG_NO_SECTION',
         { file: this.#config.path },
-        `no section for ${type} "${name}" (looked for ${wanted.join(', ')})`,
+        `no section for ${type} ${quoteInput(name)} (looked for ${wanted.join(', ')})`,
       )
     }
     if (found.length > 1) {
       throw new ConfigError(
         'E_CONFIG_DUPLICATE_SECTION',
         { file: this.#config.path },
-        `${type} "${name}" is ambiguous: ${found.map((s) => `[${s}]`).join(', ')}`,
+        `${type} ${quoteInput(name)} is ambiguous: ${found.map((s) => `[${shortInput(s)}]`).join(', ')}`,
       )
     }
     return found[0]!

@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os'
+import { quoteInput } from '@forklift/errors'
 import { ConfigError, type ConfigWhere } from './errors.js'
 
 /** Swift's TRUE_VALUES. */
@@ -26,11 +28,15 @@ export interface NumberRange {
 const INT_RE = /^[+-]?\d+(?:_\d+)*$/
 const FLOAT_RE = /^[+-]?(?:\d+(?:_\d+)*(?:\.(?:\d+(?:_\d+)*)?)?|\.\d+(?:_\d+)*)(?:[eE][+-]?\d+)?$/
 
-/** Swift's config_auto_int_value: unset or `auto` (any case) → `auto`; otherwise an integer. */
+/**
+ * Swift's config_auto_int_value: unset or `auto` (any case) → `auto`;
+ * otherwise an integer, within `range` when given.
+ */
 export function configAutoIntValue(
   v: string | undefined,
   auto: number,
   where: ConfigWhere = {},
+  range: NumberRange = {},
 ): number {
   if (v === undefined || v.trim().toLowerCase() === 'auto') return auto
   const s = v.trim()
@@ -38,10 +44,38 @@ export function configAutoIntValue(
     throw new ConfigError(
       'E_CONFIG_VALUE',
       where,
-      `must be an integer or "auto", not ${JSON.stringify(v)}`,
+      `must be an integer or "auto", not ${quoteInput(v)}`,
     )
   }
-  return Number(s.replaceAll('_', ''))
+  const n = Number(s.replaceAll('_', ''))
+  if (!Number.isSafeInteger(n)) {
+    throw new ConfigError('E_CONFIG_VALUE', where, `integer out of range: ${quoteInput(v)}`)
+  }
+  return checkRange(n, v, where, range)
+}
+
+/**
+ * The most worker processes `workers` may ask for. Swift has no limit; here a
+ * typo (`workers = 100000000`) fails --test-config instead of forking until
+ * the host runs out of memory or pids. Each worker is a whole Node process
+ * (40 MB or more): 1024 of them is already beyond any host's memory and an
+ * eighth of the 8192 processes swift-init allows the service user for all
+ * its servers. A fixed number, not a multiple of the CPU count, so that a
+ * config checked on one host is judged the same on every other.
+ */
+export const MAX_WORKERS = 1024
+
+/**
+ * Swift's `workers`: unset or `auto` → the CPU count (`cpus`, default
+ * availableParallelism()); otherwise an integer from 0 (serve in the main
+ * process) to MAX_WORKERS.
+ */
+export function configWorkersValue(
+  v: string | undefined,
+  where: ConfigWhere = {},
+  cpus: number = availableParallelism(),
+): number {
+  return configAutoIntValue(v, Math.min(cpus, MAX_WORKERS), where, { min: 0, max: MAX_WORKERS })
 }
 
 /** An integer option; unset → E_CONFIG_MISSING_KEY, not an integer or out of range → E_CONFIG_VALUE. */
@@ -53,11 +87,15 @@ export function configIntValue(
   if (v === undefined) throw missing(where)
   const s = String(v).trim()
   if (!INT_RE.test(s)) {
-    throw new ConfigError('E_CONFIG_VALUE', where, `must be an integer, not ${JSON.stringify(v)}`)
+    throw new ConfigError(
+      'E_CONFIG_VALUE',
+      where,
+      `must be an integer, not ${quoteInput(String(v))}`,
+    )
   }
   const n = Number(s.replaceAll('_', ''))
   if (!Number.isSafeInteger(n)) {
-    throw new ConfigError('E_CONFIG_VALUE', where, `integer out of range: ${JSON.stringify(v)}`)
+    throw new ConfigError('E_CONFIG_VALUE', where, `integer out of range: ${quoteInput(String(v))}`)
   }
   return checkRange(n, v, where, range)
 }
@@ -67,7 +105,10 @@ export function configPositiveIntValue(v: string | number | undefined, where: Co
   return configIntValue(v, where, { min: 1 })
 }
 
-/** A number option (Python float syntax, plus `inf`/`nan` are refused); ranges as configIntValue. */
+/**
+ * A number option (Python float syntax; `inf`, `nan` and values too large for
+ * a double, like `1e400`, are refused); ranges as configIntValue.
+ */
 export function configFloatValue(
   v: string | number | undefined,
   where: ConfigWhere = {},
@@ -76,9 +117,13 @@ export function configFloatValue(
   if (v === undefined) throw missing(where)
   const s = String(v).trim()
   if (!FLOAT_RE.test(s)) {
-    throw new ConfigError('E_CONFIG_VALUE', where, `must be a number, not ${JSON.stringify(v)}`)
+    throw new ConfigError('E_CONFIG_VALUE', where, `must be a number, not ${quoteInput(String(v))}`)
   }
-  return checkRange(Number(s.replaceAll('_', '')), v, where, range)
+  const n = Number(s.replaceAll('_', ''))
+  if (!Number.isFinite(n)) {
+    throw new ConfigError('E_CONFIG_VALUE', where, `number out of range: ${quoteInput(String(v))}`)
+  }
+  return checkRange(n, v, where, range)
 }
 
 /** Swift's list_from_csv: split on commas, trim, drop empty items; unset → []. */
@@ -109,7 +154,11 @@ function checkRange(n: number, v: string | number, where: ConfigWhere, range: Nu
         : range.min === undefined
           ? `at most ${range.max}`
           : `between ${range.min} and ${range.max}`
-    throw new ConfigError('E_CONFIG_VALUE', where, `must be ${bounds}, not ${JSON.stringify(v)}`)
+    throw new ConfigError(
+      'E_CONFIG_VALUE',
+      where,
+      `must be ${bounds}, not ${quoteInput(String(v))}`,
+    )
   }
   return n
 }
