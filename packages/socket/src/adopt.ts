@@ -1,6 +1,6 @@
 import { fstatSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
-import { formatError } from '@forklift/errors'
+import { formatError, quoteInput } from '@forklift/errors'
 import { connectionServerOptions } from './connection.js'
 import { SocketError } from './errors.js'
 import { DEFAULT_BACKLOG } from './options.js'
@@ -26,7 +26,7 @@ export function listenFdsFromEnv(
   if (!/^\d+$/.test(rawPid.trim()) || !/^\d+$/.test(rawFds.trim())) {
     throw new SocketError(
       'E_SOCKET_FD',
-      `LISTEN_PID=${JSON.stringify(rawPid)} LISTEN_FDS=${JSON.stringify(rawFds)}: not numbers`,
+      `LISTEN_PID=${quoteInput(rawPid)} LISTEN_FDS=${quoteInput(rawFds)}: not numbers`,
     )
   }
   if (Number(rawPid) !== pid) return []

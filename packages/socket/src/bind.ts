@@ -2,11 +2,11 @@ import { lookup } from 'node:dns/promises'
 import * as net from 'node:net'
 import { type AddressInfo, createServer, isIP, type Server } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { formatError } from '@forklift/errors'
+import { formatError, quoteInput } from '@forklift/errors'
 import { type Logger, silentLogger } from '@forklift/log'
 import { connectionServerOptions } from './connection.js'
-import { SocketError } from './errors.js'
-import { type BindOptions, normalizeBindOptions } from './options.js'
+import { type ConfigWhere, SocketError } from './errors.js'
+import { type BindOptions, normalizeBindOptions, optionError } from './options.js'
 
 /** Swift sleeps 0.1 s between bind attempts while the address is in use. */
 export const BIND_RETRY_INTERVAL_MS = 100
@@ -32,10 +32,14 @@ export function formatAddress(host: string, port: number): string {
 
 /**
  * Resolves `bind_ip` the way Swift's get_socket does (getaddrinfo, first IPv4
- * or IPv6 answer) so that we bind exactly one address and can name it in errors.
+ * or IPv6 answer) so that we bind exactly one address and can name it in
+ * errors. With `where` (the config file and section) its E_SOCKET_RESOLVE
+ * names them and the key; `--test-config` calls it to find a bind_ip such as
+ * `Infinity` that would only fail at start.
  */
 export async function resolveBindAddress(
   host: string,
+  where?: ConfigWhere,
 ): Promise<{ address: string; family: 4 | 6 }> {
   const family = isIP(host)
   if (family === 4 || family === 6) return { address: host, family }
@@ -43,11 +47,13 @@ export async function resolveBindAddress(
     const res = await lookup(host)
     return { address: res.address, family: res.family === 6 ? 6 : 4 }
   } catch (err) {
-    throw new SocketError(
-      'E_SOCKET_RESOLVE',
-      `bind_ip ${JSON.stringify(host)} does not resolve to an IPv4 or IPv6 address: ${formatError(err)}`,
-      { cause: err, key: 'bind_ip' },
-    )
+    const code = (err as NodeJS.ErrnoException).code
+    const why = code === 'ENOTFOUND' ? 'no such host' : formatError(err)
+    const problem = `${quoteInput(host)} does not resolve to an IPv4 or IPv6 address (${why})`
+    if (where !== undefined) {
+      throw optionError('E_SOCKET_RESOLVE', 'bind_ip', where, problem, { cause: err })
+    }
+    throw new SocketError('E_SOCKET_RESOLVE', `bind_ip ${problem}`, { cause: err, key: 'bind_ip' })
   }
 }
 
@@ -91,12 +97,25 @@ async function prepare(
   const { logger = silentLogger(), signal, ...rest } = options
   const opts = normalizeBindOptions(rest)
   signal?.throwIfAborted()
-  const { address } = await resolveBindAddress(opts.host)
+  const { address } = await resolveBindAddress(opts.host, opts.where)
   const shown =
     address === opts.host
       ? formatAddress(address, opts.port)
       : `${formatAddress(address, opts.port)} (bind_ip ${opts.host})`
   return { opts, address, logger, signal, shown }
+}
+
+/** A bind failure; named after the option at fault when the options came from a config. */
+function bindError(
+  code: 'E_SOCKET_BIND' | 'E_SOCKET_BIND_TIMEOUT',
+  opts: BindOptions,
+  key: string,
+  message: string,
+  cause: Error,
+): SocketError {
+  return opts.where === undefined
+    ? new SocketError(code, message, { cause })
+    : optionError(code, key, opts.where, message, { cause })
 }
 
 /**
@@ -115,15 +134,22 @@ async function retryWhileInUse<T>(
     const res = await attempt()
     if (!(res instanceof Error)) return res
     if (res.code !== 'EADDRINUSE') {
-      throw new SocketError('E_SOCKET_BIND', `Could not bind to ${shown}: ${formatError(res)}`, {
-        cause: res,
-      })
+      // EADDRNOTAVAIL: no interface has bind_ip; the rest (EACCES below 1024...) is about the port.
+      throw bindError(
+        'E_SOCKET_BIND',
+        opts,
+        res.code === 'EADDRNOTAVAIL' ? 'bind_ip' : 'bind_port',
+        `Could not bind to ${shown}: ${formatError(res)}`,
+        res,
+      )
     }
     if (performance.now() >= deadline) {
-      throw new SocketError(
+      throw bindError(
         'E_SOCKET_BIND_TIMEOUT',
+        opts,
+        'bind_port',
         `Could not bind to ${shown} after trying for ${opts.bindTimeoutSec} seconds: address already in use`,
-        { cause: res },
+        res,
       )
     }
     if (!warned) {

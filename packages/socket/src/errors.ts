@@ -15,10 +15,10 @@ export type SocketErrorCode =
   /** `cert_file` / `key_file` unreadable or not a valid certificate and key. */
   | 'E_SOCKET_TLS'
 
-/** Where a bind option came from, so errors can name it. */
+/** Where a bind option came from (the config file and section), so errors can name it. */
 export interface ConfigWhere {
-  file?: string
-  section?: string
+  file?: string | undefined
+  section?: string | undefined
 }
 
 /** Every error this package throws. */

@@ -1,4 +1,6 @@
-import { type ConfigWhere, SocketError } from './errors.js'
+import { isIP } from 'node:net'
+import { locate, quoteInput } from '@forklift/errors'
+import { type ConfigWhere, SocketError, type SocketErrorCode } from './errors.js'
 
 /** Everything needed to bind (or re-create) a server's listening socket. */
 export interface BindOptions {
@@ -18,6 +20,12 @@ export interface BindOptions {
   keyFile?: string
   /** Bind with SO_REUSEPORT so several processes can each own a socket on the port (Linux, Node >= 22.12). */
   reusePort?: boolean
+  /**
+   * The config file and section these options were read from
+   * (socketOptionsFromConfig sets it), so that resolve, bind and TLS errors
+   * name the file, section and key.
+   */
+  where?: ConfigWhere
 }
 
 export const DEFAULT_BIND_IP = '0.0.0.0'
@@ -27,13 +35,19 @@ export const DEFAULT_KEEP_IDLE_SEC = 600
 /** Swift rejects keep_idle >= 2**15 - 1: Linux stores TCP_KEEPIDLE in a 16-bit signed field. */
 const MAX_KEEP_IDLE_SEC = 2 ** 15 - 2
 
-/** "file [section] key" for messages, with whatever parts are known. */
-export function describeKey(key: string, where?: ConfigWhere): string {
-  const parts: string[] = []
-  if (where?.file) parts.push(where.file)
-  if (where?.section) parts.push(`[${where.section}]`)
-  parts.push(key)
-  return parts.join(' ')
+/** An error about one bind option, naming the file, section and key. */
+export function optionError(
+  code: SocketErrorCode,
+  key: string,
+  where: ConfigWhere | undefined,
+  problem: string,
+  options?: ErrorOptions,
+): SocketError {
+  return new SocketError(code, locate({ ...where, key }, problem), {
+    ...options,
+    ...where,
+    key,
+  })
 }
 
 function blank(v: string | undefined): v is undefined {
@@ -41,10 +55,37 @@ function blank(v: string | undefined): v is undefined {
 }
 
 function configError(key: string, where: ConfigWhere | undefined, problem: string): SocketError {
-  return new SocketError('E_SOCKET_CONFIG', `${describeKey(key, where)}: ${problem}`, {
-    ...where,
-    key,
-  })
+  return optionError('E_SOCKET_CONFIG', key, where, problem)
+}
+
+const LABEL_RE = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/
+
+/**
+ * Why `host` cannot be bound, or undefined when it can be: it must be an IPv4
+ * or IPv6 address or a host name (RFC 1123 labels; `_` tolerated, as
+ * /etc/hosts may hold it). getaddrinfo would take `2130706433`, `127.1` or
+ * `0x7f.1` for 127.0.0.1; a dotted number that is not four decimal bytes is
+ * refused instead, as is anything with blanks, a port or a wildcard.
+ */
+function bindIpProblem(host: string): string | undefined {
+  if (isIP(host) !== 0) return undefined
+  const shown = quoteInput(host)
+  if (/^\[.*\]:\d+$|^[^:\s]+:\d+$/.test(host)) {
+    return `${shown} holds a port: put the address in bind_ip and the port in bind_port`
+  }
+  if (host === '*') {
+    return `${shown} is not an address: to listen on every address use 0.0.0.0 (IPv4) or :: (IPv6 too)`
+  }
+  const name = host.endsWith('.') ? host.slice(0, -1) : host
+  const labels = name.split('.')
+  if (name.length > 253 || !labels.every((l) => LABEL_RE.test(l))) {
+    return `${shown} is not an IP address or a host name`
+  }
+  // No top-level domain is a number: this is an IPv4 address in a form inet_aton takes.
+  if (/^(?:0x[0-9a-f]*|\d+)$/i.test(labels.at(-1)!)) {
+    return `${shown} is not an IPv4 address (four numbers from 0 to 255: 192.0.2.10)`
+  }
+  return undefined
 }
 
 function intInRange(
@@ -59,7 +100,7 @@ function intInRange(
   if (blank(raw)) return def
   const v = raw.trim()
   if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
-    throw configError(key, where, `${JSON.stringify(raw)} is not an integer from ${min} to ${max}`)
+    throw configError(key, where, `${quoteInput(raw)} is not an integer from ${min} to ${max}`)
   }
   return Number(v)
 }
@@ -87,23 +128,27 @@ export function socketOptionsFromConfig(
     throw configError(
       'bind_port',
       where,
-      `${JSON.stringify(rawPort)} is not a valid port number (an integer from 1 to 65535)`,
+      `${quoteInput(rawPort)} is not a valid port number (an integer from 1 to 65535)`,
     )
   }
 
   let host = blank(conf.bind_ip) ? DEFAULT_BIND_IP : conf.bind_ip.trim()
   // Operators write IPv6 literals as in URLs; getaddrinfo wants them bare.
-  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1)
+  if (host.startsWith('[') && host.endsWith(']') && isIP(host.slice(1, -1)) === 6) {
+    host = host.slice(1, -1)
+  }
+  const hostProblem = bindIpProblem(host)
+  if (hostProblem !== undefined) throw configError('bind_ip', where, hostProblem)
 
   const rawTimeout = conf.bind_timeout
   let bindTimeoutSec = DEFAULT_BIND_TIMEOUT_SEC
   if (!blank(rawTimeout)) {
     const t = rawTimeout.trim()
-    if (!/^\d+(\.\d+)?$/.test(t)) {
+    if (!/^\d+(\.\d+)?$/.test(t) || !Number.isFinite(Number(t))) {
       throw configError(
         'bind_timeout',
         where,
-        `${JSON.stringify(rawTimeout)} is not a number of seconds`,
+        `${quoteInput(rawTimeout)} is not a number of seconds`,
       )
     }
     bindTimeoutSec = Number(t)
@@ -124,6 +169,7 @@ export function socketOptionsFromConfig(
   }
   if (certFile !== undefined) opts.certFile = certFile
   if (keyFile !== undefined) opts.keyFile = keyFile
+  if (where !== undefined) opts.where = { file: where.file, section: where.section }
   return opts
 }
 

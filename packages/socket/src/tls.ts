@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs'
-import { formatError } from '@forklift/errors'
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs'
+import { formatError, printable } from '@forklift/errors'
 import type { Logger } from '@forklift/log'
-import { SocketError } from './errors.js'
-import type { BindOptions } from './options.js'
+import type { ConfigWhere } from './errors.js'
+import { type BindOptions, optionError } from './options.js'
 
 /** Swift's warning, word for word, so operators' log filters keep matching. */
 export const SSL_WARNING =
@@ -14,14 +14,48 @@ export interface TlsContextOptions {
   key: string
 }
 
-function readPem(path: string, key: 'cert_file' | 'key_file'): string {
-  try {
-    return readFileSync(path, 'utf8')
-  } catch (err) {
-    throw new SocketError('E_SOCKET_TLS', `${key} ${path}: ${formatError(err)}`, {
-      cause: err,
+function readProblem(err: unknown): string {
+  switch ((err as NodeJS.ErrnoException).code) {
+    case 'ENOENT':
+    case 'ENOTDIR':
+      return 'no such file'
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied'
+    case 'EISDIR':
+      return 'is a directory, expected a PEM file'
+    default:
+      return formatError(err)
+  }
+}
+
+function readPem(path: string, key: 'cert_file' | 'key_file', where?: ConfigWhere): string {
+  const fail = (why: string, cause?: unknown) =>
+    optionError(
+      'E_SOCKET_TLS',
       key,
-    })
+      where,
+      `cannot read ${printable(path)}: ${why}`,
+      cause === undefined ? undefined : { cause },
+    )
+  let fd: number
+  try {
+    // O_NONBLOCK: a FIFO would otherwise block the open until a writer comes.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK)
+  } catch (err) {
+    throw fail(readProblem(err), err)
+  }
+  try {
+    const stat = fstatSync(fd)
+    if (stat.isDirectory()) throw fail('is a directory, expected a PEM file')
+    if (!stat.isFile()) throw fail('not a regular file')
+    try {
+      return readFileSync(fd, 'utf8')
+    } catch (err) {
+      throw fail(readProblem(err), err)
+    }
+  } finally {
+    closeSync(fd)
   }
 }
 
@@ -33,21 +67,23 @@ function readPem(path: string, key: 'cert_file' | 'key_file'): string {
  * often readable by root only) and hand the result to workers over IPC.
  */
 export function tlsContextOptions(
-  opts: Pick<BindOptions, 'certFile' | 'keyFile'> & { logger?: Logger },
+  opts: Pick<BindOptions, 'certFile' | 'keyFile' | 'where'> & { logger?: Logger },
 ): TlsContextOptions | undefined {
   if (opts.certFile === undefined) return undefined
-  const cert = readPem(opts.certFile, 'cert_file')
-  const key = opts.keyFile === undefined ? cert : readPem(opts.keyFile, 'key_file')
+  const cert = readPem(opts.certFile, 'cert_file', opts.where)
+  const key = opts.keyFile === undefined ? cert : readPem(opts.keyFile, 'key_file', opts.where)
   try {
     // Loaded here, not at import: node:tls pulls in node:crypto, ~30 ms of
     // start-up that every server without TLS would pay.
     const { createSecureContext } = process.getBuiltinModule('node:tls')
     createSecureContext({ cert, key })
   } catch (err) {
-    throw new SocketError(
+    throw optionError(
       'E_SOCKET_TLS',
-      `cert_file ${opts.certFile} / key_file ${opts.keyFile ?? opts.certFile}: not a usable certificate and private key: ${formatError(err)}`,
-      { cause: err, key: 'cert_file' },
+      opts.keyFile === undefined ? 'cert_file' : 'cert_file/key_file',
+      opts.where,
+      `${printable(opts.certFile)}${opts.keyFile === undefined ? '' : ` and ${printable(opts.keyFile)}`} are not a usable certificate and private key: ${formatError(err)}`,
+      { cause: err },
     )
   }
   opts.logger?.warn(SSL_WARNING)
