@@ -1,4 +1,4 @@
-import { ForkliftError } from '@forklift/errors'
+import { type ErrorWhere, ForkliftError, locate } from '@forklift/errors'
 
 /** Stable codes of {@link PrivilegesError}. */
 export type PrivilegesErrorCode =
@@ -10,20 +10,31 @@ export type PrivilegesErrorCode =
   | 'E_LOOKUP'
   /** After the switch the process does not have exactly the user's ids. */
   | 'E_VERIFY'
+  /** A file the server needs cannot be read by the user it runs as. */
+  | 'E_NOT_READABLE'
+
+/** Options of a {@link PrivilegesError}: the user asked for, and where it was configured. */
+export interface PrivilegesErrorOptions extends ErrorOptions {
+  user?: string
+  /** The config file, section and key (`user`) the user came from: the message starts with them. */
+  where?: ErrorWhere | undefined
+}
 
 /** Every error this package throws. */
 export class PrivilegesError extends ForkliftError<PrivilegesErrorCode> {
   override name = 'PrivilegesError'
   /** The user name (or uid) asked for. */
   readonly user: string | undefined
+  readonly file: string | undefined
+  readonly section: string | undefined
+  readonly key: string | undefined
 
-  constructor(
-    code: PrivilegesErrorCode,
-    message: string,
-    options?: ErrorOptions & { user?: string },
-  ) {
-    super(code, message, options)
+  constructor(code: PrivilegesErrorCode, message: string, options?: PrivilegesErrorOptions) {
+    super(code, locate(options?.where, message), options)
     this.user = options?.user
+    this.file = options?.where?.file
+    this.section = options?.where?.section
+    this.key = options?.where?.key
   }
 }
 

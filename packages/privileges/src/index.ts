@@ -1,10 +1,16 @@
+export { type CheckOptions, checkCanRunAs, checkReadableAs } from './check.js'
 export {
   cleanUpDaemonHygiene,
   type DropOptions,
   type DropResult,
   dropPrivileges,
 } from './drop.js'
-export { isPrivilegesError, PrivilegesError, type PrivilegesErrorCode } from './errors.js'
+export {
+  isPrivilegesError,
+  PrivilegesError,
+  type PrivilegesErrorCode,
+  type PrivilegesErrorOptions,
+} from './errors.js'
 export {
   type LimitResource,
   type LimitResult,
@@ -14,4 +20,4 @@ export {
   type ResourceLimitOptions,
   raiseResourceLimits,
 } from './limits.js'
-export { lookupUser, type UserInfo } from './user.js'
+export { type LookupOptions, lookupUser, type UserInfo } from './user.js'
