@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs'
+import { existsSync, writeSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createRequire } from 'node:module'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
@@ -15,6 +15,7 @@ import {
 } from '@forklift/config'
 import { formatError } from '@forklift/errors'
 import { type Logger, silentLogger } from '@forklift/log'
+import { watchExit } from './_exit-guard.js'
 import { PipelineError } from './errors.js'
 import type { AppLoader, Filter, RequestListener } from './types.js'
 import { urlmap } from './urlmap.js'
@@ -39,6 +40,19 @@ export interface LoadAppOptions {
   logger?: Logger
   /** An already loaded config of `configPath`, to skip reading it again. */
   config?: Config
+  /**
+   * Called, synchronously and from the process's 'exit' event, when the
+   * process exits while a module or a factory is loading (it called
+   * process.exit(), or awaits something nothing settles): the process is
+   * ending, so this is the one chance to say why. Default: the error's one
+   * line on stderr. Either way a zero exit status becomes 1.
+   */
+  onLoadExit?: (err: PipelineError) => void
+}
+
+/** The default onLoadExit: the one line, straight to fd 2 (the process is exiting: no stream would flush). */
+function reportLoadExit(err: PipelineError): void {
+  writeSync(2, `${formatError(err)}\n`)
 }
 
 /**
@@ -57,7 +71,13 @@ export async function loadApp(
     options.config ??
     loadConfig(configPath, { defaults: { ...pasteDefaults(configPath), ...globalConf } })
   const tree = loadPasteApp(config, options.name ?? 'main', globalConf)
-  return catchErrors(await buildApp(tree, { config, logger, globalConf }), logger)
+  const built = await buildApp(tree, {
+    config,
+    logger,
+    globalConf,
+    ...(options.onLoadExit ? { onLoadExit: options.onLoadExit } : {}),
+  })
+  return catchErrors(built, logger)
 }
 
 /**
@@ -67,21 +87,33 @@ export async function loadApp(
  */
 export async function buildApp(
   node: PasteNode,
-  options: { config: Config; logger?: Logger; globalConf?: Record<string, string> },
+  options: {
+    config: Config
+    logger?: Logger
+    globalConf?: Record<string, string>
+    onLoadExit?: (err: PipelineError) => void
+  },
 ): Promise<RequestListener> {
-  const { config, logger = silentLogger(), globalConf = {} } = options
-  return new Builder(config, logger, globalConf).build(node)
+  const { config, logger = silentLogger(), globalConf = {}, onLoadExit = reportLoadExit } = options
+  return new Builder(config, logger, globalConf, onLoadExit).build(node)
 }
 
 class Builder {
   readonly #config: Config
   readonly #logger: Logger
   readonly #globalConf: Record<string, string>
+  readonly #onLoadExit: (err: PipelineError) => void
 
-  constructor(config: Config, logger: Logger, globalConf: Record<string, string>) {
+  constructor(
+    config: Config,
+    logger: Logger,
+    globalConf: Record<string, string>,
+    onLoadExit: (err: PipelineError) => void,
+  ) {
     this.#config = config
     this.#logger = logger
     this.#globalConf = globalConf
+    this.#onLoadExit = onLoadExit
   }
 
   async build(node: PasteNode): Promise<RequestListener> {
@@ -159,7 +191,7 @@ class Builder {
   async #call<T>(use: PasteUse, kind: 'app' | 'filter', make: () => unknown): Promise<T> {
     let made: unknown
     try {
-      made = await make()
+      made = await watchExit(use, `the ${kind} factory`, this.#onLoadExit, async () => make())
     } catch (err) {
       throw new PipelineError(
         'E_PIPELINE_FACTORY',
@@ -198,7 +230,7 @@ class Builder {
       mod = await import('./_builtins.js')
     } else {
       exportName = use.exportName
-      mod = await importModule(use)
+      mod = await watchExit(use, 'the module', this.#onLoadExit, () => importModule(use))
     }
     if (!Object.hasOwn(mod, exportName) || mod[exportName] === undefined) {
       const names = Object.keys(mod).filter((k) => typeof mod[k] === 'function')
