@@ -60,6 +60,12 @@ describe('formatError: one bounded line whatever the input', () => {
     }
   })
 
+  it('does not repeat a cause that the message already holds escaped', () => {
+    const cause = new Error('line1\nline2')
+    const err = new PidError('E_STALE', `loading failed: ${formatError(cause)}`, { cause })
+    expect(formatError(err)).toBe('loading failed: line1\\nline2')
+  })
+
   it('takes a max and formats non-errors too', () => {
     expect(formatError('a\nb')).toBe('a\\nb')
     expect(formatError(new Error('abcdefghijklmnopqrstuvwxyz0123456789'), 30)).toBe(

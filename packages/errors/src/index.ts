@@ -129,7 +129,11 @@ export function formatError(err: unknown, max = MAX_ERROR_LINE): string {
   const parts = [err.message || err.name]
   let cause = err.cause
   while (cause instanceof Error && parts.length < 4) {
-    if (!parts[parts.length - 1]?.includes(cause.message)) parts.push(cause.message)
+    // A message that quoted its cause through formatError holds it escaped.
+    const last = parts[parts.length - 1]!
+    if (!last.includes(cause.message) && !last.includes(printable(cause.message))) {
+      parts.push(cause.message)
+    }
     cause = cause.cause
   }
   return oneLine(parts.join(': '), max)
