@@ -1,7 +1,6 @@
 import { tempFiles } from '@forklift/test-utils'
 import { describe, expect, it } from 'vitest'
 import {
-  ConfigError,
   configAutoIntValue,
   configFalseValue,
   configFloatValue,
@@ -12,16 +11,7 @@ import {
   listFromCsv,
   loadConfig,
 } from '../src/index.js'
-
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn()
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError)
-    return err as ConfigError
-  }
-  throw new Error('expected a ConfigError')
-}
+import { errorOf } from './helpers.js'
 
 describe('value helpers', () => {
   it('configTrueValue / configFalseValue read Swift`s words in any case', () => {
