@@ -3,6 +3,13 @@ import { ConfigError, type ConfigWhere } from './errors.js'
 
 /** configparser's MAX_INTERPOLATION_DEPTH. */
 const MAX_INTERPOLATION_DEPTH = 10
+/**
+ * Depth alone does not bound the work: ten levels of sixteen references each
+ * ("billion laughs") make 16^10 expansions, a RangeError or a hang. Real
+ * configs use a handful of references per value; these are far above that.
+ */
+const MAX_REFERENCES = 10_000
+const MAX_LENGTH = 16 * 1024 * 1024
 const REFERENCE_RE = /^%\(([^)]+)\)s/
 
 /**
@@ -20,16 +27,36 @@ export function interpolate(
   where: ConfigWhere,
 ): string {
   if (!value.includes('%(')) return value
-  const out: string[] = []
+  const out: Output = { pieces: [], length: 0, references: 0 }
   expand(value, lookup, where, out, 1)
-  return out.join('')
+  return out.pieces.join('')
+}
+
+interface Output {
+  pieces: string[]
+  length: number
+  references: number
+}
+
+function push(out: Output, piece: string, where: ConfigWhere): void {
+  out.length += piece.length
+  if (out.length > MAX_LENGTH) throw tooMuch(where, `${MAX_LENGTH} characters`)
+  out.pieces.push(piece)
+}
+
+function tooMuch(where: ConfigWhere, what: string): ConfigError {
+  return new ConfigError(
+    'E_CONFIG_INTERPOLATION',
+    where,
+    `interpolation expands to more than ${what} (%(...)s references that multiply?)`,
+  )
 }
 
 function expand(
   rest: string,
   lookup: (name: string) => string | undefined,
   where: ConfigWhere,
-  out: string[],
+  out: Output,
   depth: number,
 ): void {
   if (depth > MAX_INTERPOLATION_DEPTH) {
@@ -42,14 +69,14 @@ function expand(
   while (rest) {
     const p = rest.indexOf('%')
     if (p < 0) {
-      out.push(rest)
+      push(out, rest, where)
       return
     }
-    out.push(rest.slice(0, p))
+    push(out, rest.slice(0, p), where)
     rest = rest.slice(p)
     const next = rest[1]
     if (next === '%') {
-      out.push('%')
+      push(out, '%', where)
       rest = rest.slice(2)
     } else if (next === '(') {
       const m = REFERENCE_RE.exec(rest)
@@ -62,6 +89,7 @@ function expand(
       }
       const name = m[1]!
       rest = rest.slice(m[0].length)
+      if (++out.references > MAX_REFERENCES) throw tooMuch(where, `${MAX_REFERENCES} references`)
       const v = lookup(name)
       if (v === undefined) {
         throw new ConfigError(
@@ -71,9 +99,9 @@ function expand(
         )
       }
       if (v.includes('%')) expand(v, lookup, where, out, depth + 1)
-      else out.push(v)
+      else push(out, v, where)
     } else {
-      out.push('%')
+      push(out, '%', where)
       rest = rest.slice(1)
     }
   }

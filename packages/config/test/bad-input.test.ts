@@ -136,6 +136,30 @@ describe('echoed input is bounded', () => {
   })
 })
 
+describe('interpolation that multiplies ("billion laughs")', () => {
+  function laughs(base: string, levels: number): string {
+    const lines = ['[s]', `l0 = ${base}`]
+    for (let i = 1; i <= levels; i++) lines.push(`l${i} = ${`%(l${i - 1})s`.repeat(16)}`)
+    return `${lines.join('\n')}\nv = %(l${levels})s\n`
+  }
+
+  it('a value that would grow past 16 Mi characters is an error naming the key, not a RangeError', () => {
+    const { write } = tempFiles()
+    const file = write('l.conf', laughs('x'.repeat(100_000), 9))
+    const err = errorOf(() => loadConfig(file).get('s', 'v'))
+    expect(err).toMatchObject({ code: 'E_CONFIG_INTERPOLATION', section: 's', key: 'v' })
+    expect(err.message).toMatch(/v: interpolation expands to more than 16777216 characters/)
+  })
+
+  it('references that multiply to nothing stop after 10000, instead of running for ever', () => {
+    const { write } = tempFiles()
+    // 16^6 = 16.7 million expansions of an empty value.
+    const file = write('l.conf', laughs('', 6))
+    const err = errorOf(() => loadConfig(file).get('s', 'v'))
+    expect(err.message).toMatch(/v: interpolation expands to more than 10000 references/)
+  })
+})
+
 describe('numbers', () => {
   it('configFloatValue refuses values too large for a double (1e400, 1 and 400 zeros)', () => {
     expect(errorOf(() => configFloatValue('1e400', { key: 't' })).message).toBe(
