@@ -103,6 +103,9 @@ const PREFIXES: Record<ObjectType, string[][]> = {
 }
 
 const MAX_DEPTH = 50
+// Depth does not bound the tree: urlmaps of sixteen routes to urlmaps of
+// sixteen routes... would resolve 16^50 objects. Real pipelines have dozens.
+const MAX_OBJECTS = 10_000
 
 /**
  * Resolves the paste.deploy app `name` (default `main`: `[app:main]`,
@@ -171,6 +174,7 @@ class Resolver {
   // paste.deploy's parser defaults: [DEFAULT] plus the top-level caller globals
   // (update_defaults). Only these keys are dropped from a section's local options.
   readonly #globalKeys: Set<string>
+  #objects = 0
 
   constructor(config: Config, callerGlobals: Record<string, string>) {
     this.#config = config
@@ -191,6 +195,13 @@ class Resolver {
         'E_CONFIG_VALUE',
         { file: this.#config.path },
         `paste.deploy references nested deeper than ${MAX_DEPTH} (a loop through ${quoteInput(name)}?)`,
+      )
+    }
+    if (++this.#objects > MAX_OBJECTS) {
+      throw new ConfigError(
+        'E_CONFIG_VALUE',
+        { file: this.#config.path },
+        `paste.deploy references make more than ${MAX_OBJECTS} objects (apps used by several routes that use several more?)`,
       )
     }
     const section = this.#findSection(type, name)

@@ -160,6 +160,22 @@ describe('interpolation that multiplies ("billion laughs")', () => {
   })
 })
 
+describe('paste.deploy references that multiply', () => {
+  it('urlmaps of urlmaps stop at 10000 objects (16^4 here; 16^12 would never end)', () => {
+    const { write } = tempFiles()
+    const sections = ['[composite:main]\nuse = egg:Paste#urlmap\n/ = m1\n']
+    for (let i = 1; i <= 4; i++) {
+      const routes = Array.from({ length: 16 }, (_, r) => `/r${r} = m${i + 1}`).join('\n')
+      sections.push(`[composite:m${i}]\nuse = egg:Paste#urlmap\n${routes}\n`)
+    }
+    sections.push('[app:m5]\nuse = forklift#hello\n')
+    const file = write('u.conf', sections.join('\n'))
+    const err = errorOf(() => loadPasteApp(loadConfig(file)))
+    expect(err).toMatchObject({ code: 'E_CONFIG_VALUE', file })
+    expect(err.message).toMatch(/paste\.deploy references make more than 10000 objects/)
+  })
+})
+
 describe('numbers', () => {
   it('configFloatValue refuses values too large for a double (1e400, 1 and 400 zeros)', () => {
     expect(errorOf(() => configFloatValue('1e400', { key: 't' })).message).toBe(
