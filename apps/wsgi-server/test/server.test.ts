@@ -336,7 +336,7 @@ describe('sockets', () => {
     expect(r.stderr).toMatch(/is in use; retrying for up to 1 seconds/)
     const last = r.stderr.trim().split('\n').at(-1)!
     expect(last).toMatch(
-      /^swift-object-server: Could not bind to 127\.0\.0\.1:\d+ after trying for 1 seconds/,
+      /^swift-object-server: \S+object-server\.conf \[app:object-server\] bind_port: Could not bind to 127\.0\.0\.1:\d+ after trying for 1 seconds/,
     )
   })
 
