@@ -2,11 +2,11 @@
 // the file, section and key, a non-zero exit, and nothing left behind (no
 // process in the server's process group, the port still free).
 import { execFileSync, spawnSync } from 'node:child_process'
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
-import { freePort, tempDir } from '@forklift/test-utils'
-import { describe, expect, it } from 'vitest'
+import { freePort, killOwned, tempDir } from '@forklift/test-utils'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { BIN_DIR, REPO, startBin, writeConf } from './helpers.js'
 
 const BIN = 'swift-object-server'
@@ -350,6 +350,11 @@ describe('swift-init start with a bad config', () => {
       file,
       readFileSync(file, 'utf8').replace('bind_ip = 127.0.0.1', 'bind_ip\0 = 127.0.0.1'),
     )
+    // Should a server start after all, it is killed (with its group) when the test ends.
+    onTestFinished(() => {
+      const pidFile = join(run, 'object-server.pid')
+      if (existsSync(pidFile)) killOwned([Number(readFileSync(pidFile, 'utf8'))], root)
+    })
     const r = spawnSync(
       process.execPath,
       [
