@@ -1,86 +1,73 @@
-import { createRequire } from 'node:module'
-import type * as Pino from 'pino'
-
-/** The logger every forklift library accepts: pino's, so callers may pass their own. */
-export type Logger = Pino.Logger
-
-// pino is loaded on first use, not on import: libraries import this package
-// for `silentLogger()` even in processes that never log (pool workers), and
-// pino's import graph costs several MiB of RSS in every such process.
-let pinoModule: typeof Pino | undefined
-function loadPino(): typeof Pino {
-  pinoModule ??= createRequire(import.meta.url)('pino') as typeof Pino
-  return pinoModule
-}
-
-/** Log levels, lowest to highest. */
-export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'
-
-export interface CreateLoggerOptions {
-  /** The server or daemon name, stamped on every line as `server`. */
-  name: string
-  /** Minimum level; default `info`, or `debug` when `verbose`. */
-  level?: LogLevel
-  verbose?: boolean
-  /** A file to append to; default standard error. */
-  file?: string
-  /** Extra fields for every line. */
-  bindings?: Record<string, unknown>
-}
-
-/**
- * Creates a JSON-lines logger with `server` and `pid` on every line.
- * Writes synchronously: a daemon that is about to exit (or be killed) must not
- * lose its last lines, and log volume in a launcher is small.
- */
-export function createLogger(options: CreateLoggerOptions): Logger {
-  const { pino } = loadPino()
-  const level = options.level ?? (options.verbose ? 'debug' : 'info')
-  const destination = pino.destination({
-    dest: options.file ?? 2,
-    sync: true,
-    mkdir: options.file !== undefined,
-  })
-  return pino(
-    {
-      level,
-      base: { server: options.name, pid: process.pid, ...options.bindings },
-      timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
-    },
-    destination,
-  )
-}
-
-const noop = (): void => {}
-
-// Every method of a pino logger is a no-op here; `child()` returns the same
-// silent logger. A Proxy covers the whole pino surface without loading pino.
-const SILENT: Logger = new Proxy({} as Logger, {
-  get(_target, prop) {
-    switch (prop) {
-      case 'level':
-        return 'silent'
-      case 'levelVal':
-        return Number.POSITIVE_INFINITY
-      case 'child':
-        return () => SILENT
-      case 'isLevelEnabled':
-        return () => false
-      case 'bindings':
-        return () => ({})
-      case 'then':
-        return undefined
-      default:
-        return typeof prop === 'symbol' ? undefined : noop
-    }
-  },
-  set() {
-    return true
-  },
-})
-
-/** A logger that drops everything, without loading pino: the default for libraries given none. */
-export function silentLogger(): Logger {
-  return SILENT
-}
+export {
+  type FdDestinationOptions,
+  fdDestination,
+  type LogDestination,
+  type LogFormat,
+  nullDestination,
+  renderRecord,
+  resolveFormat,
+  stderrDestination,
+  teeDestination,
+  terminalColors,
+  writeAllSync,
+} from './destination.js'
+export { isLogError, LogError, type LogErrorCode } from './errors.js'
+export {
+  type FileDestination,
+  LOG_DIR_MODE,
+  LOG_FILE_MODE,
+  type LogFileDestinationOptions,
+  type OpenLogFileOptions,
+  openLogFile,
+  openLogFileFd,
+} from './file.js'
+export {
+  DEFAULT_FACILITY,
+  FACILITY_NAMES,
+  isLogLevel,
+  LEVEL_VALUES,
+  type LogLevel,
+  levelThreshold,
+  parseFacility,
+  parseSwiftLevel,
+  RECORD_LEVELS,
+  type RecordLevel,
+  SWIFT_LEVEL_NAMES,
+  SYSLOG_SEVERITY,
+} from './levels.js'
+export {
+  type CreateLoggerOptions,
+  type CreateLoggerRuntimeOptions,
+  createLogger,
+  createWorkerLogger,
+  type LogFn,
+  type Logger,
+  type MinimalLogger,
+  relayLine,
+  type ServerLogger,
+  stdioLine,
+} from './logger.js'
+export {
+  escapeControl,
+  formatJson,
+  formatText,
+  type LogRecord,
+  localTime,
+  parseRecordLine,
+  RECORD_KEYS,
+  safeStringify,
+  serializeError,
+  type TextFormatOptions,
+} from './record.js'
+export { installReopenSignal, LOG_REOPEN_SIGNAL, type Reopenable } from './reopen.js'
+export { silentLogger } from './silent.js'
+export {
+  formatSyslogDatagram,
+  MAX_SYSLOG_DATAGRAM,
+  type SyslogDestinationOptions,
+  type SyslogFormatOptions,
+  syslogDestination,
+  truncateMiddle,
+} from './syslog.js'
+export { type DatagramSender, udpDatagramSender, unixDatagramSender } from './transport.js'
+export { checkTrustedDirectory, type TrustedDirectoryOptions } from './trusted-dir.js'
