@@ -1,5 +1,4 @@
-import { writeSync } from 'node:fs'
-import { isatty } from 'node:tty'
+import { fstatSync, writeSync } from 'node:fs'
 import { formatJson, formatText, type LogRecord } from './record.js'
 
 /** How a destination renders records: JSON lines, or text a person reads. */
@@ -58,9 +57,22 @@ export function writeAllSync(fd: number, text: string): Error | undefined {
   return undefined
 }
 
+/**
+ * Whether `fd` is a terminal. node:tty (which loads node:net) is asked only
+ * about character devices: a server's stderr is usually a pipe or a file.
+ */
+export function isTerminal(fd: number): boolean {
+  try {
+    if (!fstatSync(fd).isCharacterDevice()) return false
+  } catch {
+    return false
+  }
+  return process.getBuiltinModule('node:tty').isatty(fd)
+}
+
 /** Whether `fd` is a terminal that takes colours (not with NO_COLOR, not TERM=dumb). */
 export function terminalColors(fd: number, env: NodeJS.ProcessEnv = process.env): boolean {
-  return isatty(fd) && env.NO_COLOR === undefined && env.TERM !== 'dumb'
+  return isTerminal(fd) && env.NO_COLOR === undefined && env.TERM !== 'dumb'
 }
 
 /** Options of {@link fdDestination}. */
@@ -75,7 +87,7 @@ export interface FdDestinationOptions {
 /** Resolves `auto`: text when `fd` is a terminal, JSON otherwise. */
 export function resolveFormat(format: LogFormat | 'auto' | undefined, fd: number): LogFormat {
   if (format === 'json' || format === 'text') return format
-  return isatty(fd) ? 'text' : 'json'
+  return isTerminal(fd) ? 'text' : 'json'
 }
 
 /** Records as lines on an open file descriptor that this destination does not own (it never closes it). */

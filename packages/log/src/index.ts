@@ -1,6 +1,7 @@
 export {
   type FdDestinationOptions,
   fdDestination,
+  isTerminal,
   type LogDestination,
   type LogFormat,
   nullDestination,
