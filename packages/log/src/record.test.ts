@@ -45,6 +45,7 @@ describe('the text format', () => {
       }),
     )
     expect(line.split('\n')).toHaveLength(1)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting their absence
     expect(line).not.toMatch(/[\x00-\x1f\x7f-\x9f]/)
     expect(line).toContain('GET /x\\n2026-01-01 00:00:00.000 ERROR forged[1]: owned\\x1b[2J')
     expect(line).toContain('path="a\\r\\nb\\x9b"')

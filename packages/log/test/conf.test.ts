@@ -4,7 +4,6 @@ import { join } from 'node:path'
 import { tempDir, waitFor } from '@forklift/test-utils'
 import { describe, expect, it } from 'vitest'
 import {
-  createServerLogger,
   LogConfigError,
   logDestinationFromConf,
   logOptionsFromConf,
@@ -231,9 +230,12 @@ describe('createServerLogger', () => {
       log.info('before')
       renameSync(${JSON.stringify(file)}, ${JSON.stringify(`${file}.1`)})
       // our handler was installed first, so it has run when this one runs
+      // (a signal listener alone does not keep the event loop alive)
+      const alive = setInterval(() => {}, 1000)
       const delivered = new Promise((r) => process.once('SIGUSR2', r))
       process.kill(process.pid, 'SIGUSR2')
       await delivered
+      clearInterval(alive)
       log.info('after')`)
     expect(res.stderr).toBe('')
     expect(res.status).toBe(0)
