@@ -3,11 +3,7 @@ import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from '
 import { join } from 'node:path'
 import { tempDir, waitFor } from '@forklift/test-utils'
 import { describe, expect, it } from 'vitest'
-import {
-  LogConfigError,
-  logDestinationFromConf,
-  logOptionsFromConf,
-} from '../src/conf.js'
+import { LogConfigError, logDestinationFromConf, logOptionsFromConf } from '../src/conf.js'
 import { DIST, DIST_CONF, startReceiver } from './helpers.js'
 
 const where = { file: '/etc/swift/object-server.conf', section: 'app:object-server' }
