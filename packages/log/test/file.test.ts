@@ -32,6 +32,10 @@ function testUser(): { uid: number; gid: number } | undefined {
   return { uid: uid!, gid: gid! }
 }
 
+const USER = testUser()
+if (isRoot && !USER)
+  console.warn('skipping the foreign-owner tests: no FORKLIFT_TEST_USER (scripts/test-deps.sh)')
+
 const record = (msg: string): LogRecord => ({
   level: 'info',
   time: new Date().toISOString(),
@@ -49,11 +53,10 @@ function victim(dir: string): string {
 }
 
 describe('openLogFile refuses what a service user can plant', () => {
-  it.runIf(isRoot)(
+  it.runIf(USER !== undefined)(
     'a log dir owned by the service user, with a symlink to a root-only file',
     () => {
-      const user = testUser()
-      if (!user) return void console.warn('skipped: no FORKLIFT_TEST_USER')
+      const user = USER!
       const root = tempDir()
       chmodSync(root, 0o755) // the service user reaches its own log dir
       const target = victim(root)
@@ -202,9 +205,8 @@ except BlockingIOError:
     openLogFile(join(group, 'log', 'x.log')).close()
   })
 
-  it.runIf(isRoot)('an ancestor owned by another user', () => {
-    const user = testUser()
-    if (!user) return void console.warn('skipped: no FORKLIFT_TEST_USER')
+  it.runIf(USER !== undefined)('an ancestor owned by another user', () => {
+    const user = USER!
     const home = join(tempDir(), 'home')
     mkdirSync(join(home, 'logs'), { recursive: true })
     chownSync(home, user.uid, user.gid)
@@ -216,27 +218,29 @@ except BlockingIOError:
     )
   })
 
-  it.runIf(isRoot)('a user logging into a directory of their own is trusted (not root)', () => {
-    const user = testUser()
-    if (!user) return void console.warn('skipped: no FORKLIFT_TEST_USER')
-    const dir = join(tempDir(), 'mine')
-    mkdirSync(dir, { mode: 0o755 })
-    chownSync(dir, user.uid, user.gid)
-    chmodSync(join(dir, '..'), 0o755)
-    const file = join(dir, 'x.log')
-    const res = spawnSync(
-      process.execPath,
-      [
-        '--input-type=module',
-        '-e',
-        `import { createLogger } from ${JSON.stringify(DIST)}; createLogger({ name: 'u', file: ${JSON.stringify(file)} }).info('as a user')`,
-      ],
-      { uid: user.uid, gid: user.gid, encoding: 'utf8' },
-    )
-    expect(res.stderr).toBe('')
-    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ msg: 'as a user' })
-    expect(statSync(file).uid).toBe(user.uid)
-  })
+  it.runIf(USER !== undefined)(
+    'a user logging into a directory of their own is trusted (not root)',
+    () => {
+      const user = USER!
+      const dir = join(tempDir(), 'mine')
+      mkdirSync(dir, { mode: 0o755 })
+      chownSync(dir, user.uid, user.gid)
+      chmodSync(join(dir, '..'), 0o755)
+      const file = join(dir, 'x.log')
+      const res = spawnSync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `import { createLogger } from ${JSON.stringify(DIST)}; createLogger({ name: 'u', file: ${JSON.stringify(file)} }).info('as a user')`,
+        ],
+        { uid: user.uid, gid: user.gid, encoding: 'utf8' },
+      )
+      expect(res.stderr).toBe('')
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ msg: 'as a user' })
+      expect(statSync(file).uid).toBe(user.uid)
+    },
+  )
 })
 
 describe('openLogFile on paths an operator gave', () => {
