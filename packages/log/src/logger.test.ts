@@ -298,3 +298,30 @@ describe('relayLine into our logger', () => {
     expect(createWorkerLogger({ name: 'w' }).destination.description).toBe('standard error')
   })
 })
+
+describe('on a terminal', () => {
+  it('stderr gets text a person reads, coloured; with NO_COLOR, plain; log_format json wins', () => {
+    // script(1) from util-linux gives the child a real pseudo-terminal
+    const inPty = (env: NodeJS.ProcessEnv, format = 'auto') => {
+      const base: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm', ...env }
+      if (!('NO_COLOR' in env)) delete base.NO_COLOR
+      return spawnSync(
+        'script',
+        [
+          '-qec',
+          `${process.execPath} --input-type=module -e "import { createLogger } from '${DIST}'; createLogger({ name: 'object-server', format: '${format}' }).child({ worker: 1 }).warn({ port: 6200 }, 'slow')"`,
+          '/dev/null',
+        ],
+        { encoding: 'utf8', env: base },
+      ).stdout
+    }
+    const colored = inPty({})
+    expect(colored).toMatch(
+      /^\x1b\[2m\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\x1b\[0m \x1b\[33mWARN \x1b\[0m object-server\[\d+\]: slow worker=1 port=6200\r\n$/,
+    )
+    expect(inPty({ NO_COLOR: '1' })).toMatch(
+      /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} WARN {2}object-server\[\d+\]: slow worker=1 port=6200\r\n$/,
+    )
+    expect(JSON.parse(inPty({}, 'json'))).toMatchObject({ level: 'warn', msg: 'slow', worker: 1 })
+  })
+})
