@@ -317,6 +317,7 @@ describe('on a terminal', () => {
     }
     const colored = inPty({})
     expect(colored).toMatch(
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: the colour sequences are the point
       /^\x1b\[2m\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\x1b\[0m \x1b\[33mWARN \x1b\[0m object-server\[\d+\]: slow worker=1 port=6200\r\n$/,
     )
     expect(inPty({ NO_COLOR: '1' })).toMatch(
