@@ -2,6 +2,7 @@
 # Idempotent: what the test suite needs from the machine, installed and started
 # here so that a fresh CI machine and a developer's machine behave the same.
 #  - util-linux (prlimit, setsid) and procps
+#  - rsyslog, whose rsyslogd the log package's syslog test runs itself
 #  - an unprivileged test user with a supplementary group, for the
 #    privilege-dropping tests (root only)
 #  - a PostgreSQL server on 127.0.0.1 with a test database, for the registry
@@ -24,6 +25,9 @@ command -v wrk >/dev/null 2>&1 || need+=(wrk)
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
 # The config package compares its paste.deploy semantics with the real thing.
 /usr/bin/python3 -c 'import paste.deploy' >/dev/null 2>&1 || need+=(python3-pastedeploy)
+# The log package checks its syslog datagrams against a real rsyslogd, which
+# its test starts on a socket of its own (never as the system's syslog).
+[ -x /usr/sbin/rsyslogd ] || need+=(rsyslog)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
