@@ -40,8 +40,15 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4))
  * could not (a closed fd, a full disk), having written what it could.
  */
 export function writeAllSync(fd: number, text: string): Error | undefined {
-  const buf = Buffer.from(text)
   let off = 0
+  try {
+    off = writeSync(fd, text)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') return err as Error
+  }
+  // the common case: the whole line in one write(2), as a regular file takes it
+  if (off === text.length && off === Buffer.byteLength(text)) return undefined
+  const buf = Buffer.from(text)
   let waits = 0
   while (off < buf.length) {
     try {

@@ -8,7 +8,7 @@ import {
   levelThreshold,
   type RecordLevel,
 } from './levels.js'
-import { type LogRecord, parseRecordLine, RECORD_KEYS } from './record.js'
+import { isoNow, type LogRecord, parseRecordLine, RECORD_KEYS } from './record.js'
 
 /**
  * One logging method, in pino's call shapes: `log.info('text')`,
@@ -147,7 +147,7 @@ class ForkliftLogger implements ServerLogger {
     const { server, pid, hostname } = this.#core
     const record: Record<string, unknown> = {
       level,
-      time: new Date().toISOString(),
+      time: isoNow(),
       server,
       pid,
       hostname,
@@ -176,7 +176,7 @@ class ForkliftLogger implements ServerLogger {
     const { server, pid, hostname } = this.#core
     const record: Record<string, unknown> = {
       level,
-      time: parsed.time ?? new Date().toISOString(),
+      time: parsed.time ?? isoNow(),
       server: parsed.server ?? server,
       pid: parsed.pid ?? pid,
       hostname: parsed.hostname ?? hostname,
