@@ -14,7 +14,7 @@ import {
   pasteDefaults,
 } from '@forklift/config'
 import { formatError } from '@forklift/errors'
-import { type Logger, silentLogger } from '@forklift/log'
+import { type MinimalLogger as Logger, silentLogger } from '@forklift/log'
 import { watchExit } from './_exit-guard.js'
 import { PipelineError } from './errors.js'
 import type { AppLoader, Filter, RequestListener } from './types.js'

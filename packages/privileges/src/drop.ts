@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { formatError } from '@forklift/errors'
-import { type Logger, silentLogger } from '@forklift/log'
+import { type MinimalLogger as Logger, silentLogger } from '@forklift/log'
 import { PrivilegesError } from './errors.js'
 import { lookupUser, type UserInfo } from './user.js'
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { type Logger, silentLogger } from '@forklift/log'
+import { type MinimalLogger as Logger, silentLogger } from '@forklift/log'
 
 /** swift-init's MAX_DESCRIPTORS. */
 export const MAX_DESCRIPTORS = 32768

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module'
 import { isAbsolute, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import type { Logger } from '@forklift/log'
+import type { MinimalLogger as Logger } from '@forklift/log'
 import { RegistryError } from './errors.js'
 
 /** What a driver factory is given: its backend's identity and its own config section. */

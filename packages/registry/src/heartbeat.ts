@@ -1,5 +1,5 @@
 import { formatError } from '@forklift/errors'
-import { type Logger, silentLogger } from '@forklift/log'
+import { type MinimalLogger as Logger, silentLogger } from '@forklift/log'
 import type { Service } from '@forklift/supervisor/service'
 import type { Registry, ServiceIdentity, ServiceRecord } from './registry.js'
 

@@ -1,4 +1,4 @@
-import { type Logger, silentLogger } from '@forklift/log'
+import { type MinimalLogger as Logger, silentLogger } from '@forklift/log'
 
 /** cinder's defaults, in seconds. */
 export const DEFAULT_REPORT_INTERVAL = 10

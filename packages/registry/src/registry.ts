@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { type Logger, silentLogger } from '@forklift/log'
+import { type MinimalLogger as Logger, silentLogger } from '@forklift/log'
 import { Kysely, PostgresDialect, type RawBuilder, type Selectable, sql } from 'kysely'
 import pg from 'pg'
 import { NodeSqliteDialect } from './_node-sqlite-dialect.js'

@@ -1,6 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs'
 import { formatError, printable } from '@forklift/errors'
-import type { Logger } from '@forklift/log'
+import type { MinimalLogger as Logger } from '@forklift/log'
 import type { ConfigWhere } from './errors.js'
 import { type BindOptions, optionError } from './options.js'
 
