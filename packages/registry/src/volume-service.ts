@@ -1,5 +1,5 @@
 import { formatError } from '@forklift/errors'
-import type { MinimalLogger as Logger } from '@forklift/log'
+import type { Logger } from '@forklift/log'
 import { Service } from '@forklift/supervisor/service'
 import { loadDriverFactory, type VolumeDriver } from './driver.js'
 import { RegistryError } from './errors.js'
