@@ -209,7 +209,8 @@ export function logDestinationFromConf(
       warning: undefined,
     }
   }
-  const problem = socketProblem(opts.address)
+  // an abstract name (@name) has no file to stat: the sender judges it
+  const problem = opts.address.startsWith('@') ? undefined : socketProblem(opts.address)
   if (problem === undefined) {
     let sender: ReturnType<typeof unixDatagramSender>
     try {

@@ -143,6 +143,18 @@ describe('logDestinationFromConf', () => {
     )
   })
 
+  it('an abstract log_address is a located error for now, not a silent fallback', () => {
+    expect(() => logDestinationFromConf({ log_address: '@syslog' }, { where })).toThrow(
+      expect.objectContaining({
+        code: 'E_LOG_ADDRESS',
+        key: 'log_address',
+        message: expect.stringMatching(
+          /^\/etc\/swift\/object-server.conf \[app:object-server\] log_address: /,
+        ),
+      }),
+    )
+  })
+
   it('log_address that is not a socket: standard error and a warning saying so', () => {
     const dir = tempDir()
     writeFileSync(join(dir, 'file'), '')
