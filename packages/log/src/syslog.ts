@@ -59,6 +59,13 @@ export function formatSyslogDatagram(record: LogRecord, options: SyslogFormatOpt
   return cutUtf8(buf, MAX_SYSLOG_DATAGRAM)
 }
 
+// Node's errors name the errno in `code`; a native sender's may carry it as a
+// string `errno` beside a `code` of its own (E_SYSCALL).
+function errnoName(err: NodeJS.ErrnoException): string {
+  const errno = (err as { errno?: unknown }).errno
+  return typeof errno === 'string' ? errno : (err.code ?? err.message)
+}
+
 /** Options of {@link syslogDestination}. */
 export interface SyslogDestinationOptions extends SyslogFormatOptions {
   /** The transport: {@link unixDatagramSender} for `/dev/log`, {@link udpDatagramSender}, or your own. */
@@ -114,7 +121,7 @@ export function syslogDestination(options: SyslogDestinationOptions): LogDestina
     inFlight++
     sender.send(formatSyslogDatagram(record, fmt), (err) => {
       settle()
-      if (err) return toFallback(record, err.code ?? err.message)
+      if (err) return toFallback(record, errnoName(err))
       if (outage !== undefined) {
         const was = outage
         outage = undefined
