@@ -52,6 +52,8 @@ export {
   escapeControl,
   formatJson,
   formatText,
+  isoNow,
+  isoTime,
   type LogRecord,
   localTime,
   parseRecordLine,

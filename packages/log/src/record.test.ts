@@ -3,6 +3,7 @@ import {
   escapeControl,
   formatSyslogDatagram,
   formatText,
+  isoTime,
   type LogRecord,
   MAX_SYSLOG_DATAGRAM,
   parseFacility,
@@ -156,5 +157,21 @@ describe("Swift's level and facility names", () => {
     expect(parseFacility('local3')).toBe(19)
     expect(parseFacility('LOG_DAEMON')).toBe(3)
     expect(parseFacility('LOG_LOCAL8')).toBeUndefined()
+  })
+})
+
+describe('isoTime', () => {
+  it("is toISOString's text, without V8's date formatting", () => {
+    const samples = [
+      0,
+      1,
+      999,
+      1000,
+      86_399_999,
+      951_782_400_000,
+      Date.UTC(9999, 11, 31, 23, 59, 59, 999),
+    ]
+    for (let i = 0; i < 1000; i++) samples.push(Math.floor(Math.random() * Date.UTC(9999, 0)))
+    for (const ms of samples) expect(isoTime(ms)).toBe(new Date(ms).toISOString())
   })
 })
