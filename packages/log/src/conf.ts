@@ -171,10 +171,10 @@ function socketProblem(address: string): string | undefined {
  */
 export function logDestinationFromConf(
   conf: LogConf,
-  options: { name?: string; where?: LogConfWhere; options?: LogOptions } = {},
+  options: { name?: string; where?: LogConfWhere; parsed?: LogOptions } = {},
 ): ConfDestination {
   const where = options.where ?? {}
-  const opts = options.options ?? logOptionsFromConf(conf, options)
+  const opts = options.parsed ?? logOptionsFromConf(conf, options)
   if (opts.file === '-') {
     return {
       destination: stderrDestination({ format: opts.format }),
@@ -277,7 +277,7 @@ export function createServerLogger(conf: LogConf, options: ServerLoggerOptions):
     })
   }
   const chosen = logDestinationFromConf(conf, {
-    options: opts,
+    parsed: opts,
     ...(options.where ? { where: options.where } : {}),
   })
   let destination = chosen.destination
