@@ -6,6 +6,7 @@
  */
 import { statSync } from 'node:fs'
 import { type ConfigWhere, configTrueValue, LocatedError } from '@forklift/config'
+import { printable, quoteInput } from '@forklift/errors'
 import {
   type LogDestination,
   type LogFormat,
@@ -87,7 +88,7 @@ function intOption(
   const raw = conf[key]?.trim()
   if (raw === undefined || raw === '') return fallback
   if (!/^[+-]?\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    throw fail(where, key, `expected an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`)
+    throw fail(where, key, `expected an integer from ${min} to ${max}, got ${quoteInput(raw)}`)
   }
   return Number(raw)
 }
@@ -116,7 +117,7 @@ export function logOptionsFromConf(
     throw fail(
       where,
       'log_level',
-      `unknown level ${JSON.stringify(levelText)} (expected one of ${SWIFT_LEVEL_NAMES.join(', ')})`,
+      `unknown level ${quoteInput(levelText ?? '')} (expected one of ${SWIFT_LEVEL_NAMES.join(', ')})`,
     )
   }
   const facilityText = str('log_facility')
@@ -125,7 +126,7 @@ export function logOptionsFromConf(
     throw fail(
       where,
       'log_facility',
-      `unknown facility ${JSON.stringify(facilityText)} (expected one of ${FACILITY_NAMES.join(', ')})`,
+      `unknown facility ${quoteInput(facilityText ?? '')} (expected one of ${FACILITY_NAMES.join(', ')})`,
     )
   }
   const formatText = str('log_format')?.toLowerCase()
@@ -229,7 +230,7 @@ export function logDestinationFromConf(
     destination: stderrDestination({ format: opts.format }),
     options: opts,
     warning:
-      `log_address ${opts.address} is ${problem === 'not a socket' ? 'not a socket' : `unusable (${problem})`}` +
+      `log_address ${printable(opts.address)} is ${problem === 'not a socket' ? 'not a socket' : `unusable (${problem})`}` +
       ': logging to standard error (set log_file, or log_udp_host, or start a syslog daemon)',
   }
 }

@@ -8,6 +8,7 @@ import {
   realpathSync,
 } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
+import { printable } from '@forklift/errors'
 import {
   type LogDestination,
   type LogFormat,
@@ -68,8 +69,8 @@ function resolveDir(dir: string, path: string, createDir: boolean): string {
       throw new LogError(
         code === 'ENOENT' ? 'E_LOG_DIR_MISSING' : 'E_LOG_FILE_OPEN',
         code === 'ENOENT'
-          ? `cannot open log file ${path}: directory ${dir} does not exist (create it, or ask for it to be created)`
-          : `cannot open log file ${path}: ${(err as Error).message}`,
+          ? `cannot open log file ${printable(path)}: directory ${printable(dir)} does not exist (create it, or ask for it to be created)`
+          : `cannot open log file ${printable(path)}: ${(err as Error).message}`,
         { cause: err, path: dir },
       )
     }
@@ -80,7 +81,7 @@ function resolveDir(dir: string, path: string, createDir: boolean): string {
   } catch (err) {
     throw new LogError(
       'E_LOG_FILE_OPEN',
-      `cannot create log directory ${dir}: ${(err as Error).message}`,
+      `cannot create log directory ${printable(dir)}: ${(err as Error).message}`,
       {
         cause: err,
         path: dir,
@@ -102,11 +103,13 @@ export function openLogFileFd(path: string, options: OpenLogFileOptions = {}): n
   const absolute = resolve(path)
   const name = basename(absolute)
   if (name === '' || absolute.endsWith('/')) {
-    throw new LogError('E_LOG_FILE_UNSAFE', `log file ${path} names a directory`, { path })
+    throw new LogError('E_LOG_FILE_UNSAFE', `log file ${printable(path)} names a directory`, {
+      path,
+    })
   }
   const realDir = resolveDir(dirname(absolute), path, options.createDir === true)
   checkTrustedDirectory(realDir, {
-    role: `log file ${path}: directory`,
+    role: `log file ${printable(path)}: directory`,
     ...(options.trustedUids ? { trustedUids: options.trustedUids } : {}),
   })
   const real = join(realDir, name)
@@ -117,14 +120,18 @@ export function openLogFileFd(path: string, options: OpenLogFileOptions = {}): n
     const code = (err as NodeJS.ErrnoException).code
     // ELOOP: a symlink; ENXIO: a FIFO nobody reads; EISDIR: a directory; ENODEV/ENXIO: a device.
     if (code === 'ELOOP' || code === 'ENXIO' || code === 'EISDIR' || code === 'ENODEV') {
-      throw new LogError('E_LOG_FILE_UNSAFE', `refusing log file ${path}: it is ${kind(real)}`, {
-        cause: err,
-        path,
-      })
+      throw new LogError(
+        'E_LOG_FILE_UNSAFE',
+        `refusing log file ${printable(path)}: it is ${kind(real)}`,
+        {
+          cause: err,
+          path,
+        },
+      )
     }
     throw new LogError(
       'E_LOG_FILE_OPEN',
-      `cannot open log file ${path}: ${(err as Error).message}`,
+      `cannot open log file ${printable(path)}: ${(err as Error).message}`,
       {
         cause: err,
         path,
@@ -138,9 +145,13 @@ export function openLogFileFd(path: string, options: OpenLogFileOptions = {}): n
     if (!regular) closeSync(fd)
   }
   if (!regular) {
-    throw new LogError('E_LOG_FILE_UNSAFE', `refusing log file ${path}: it is ${kind(real)}`, {
-      path,
-    })
+    throw new LogError(
+      'E_LOG_FILE_UNSAFE',
+      `refusing log file ${printable(path)}: it is ${kind(real)}`,
+      {
+        path,
+      },
+    )
   }
   return fd
 }
@@ -185,14 +196,14 @@ export function openLogFile(
         noteRecord(
           record,
           'warn',
-          `cannot write to log file ${path} (${err.message}): writing to ${fallback.description} until it works again`,
+          `cannot write to log file ${printable(path)} (${err.message}): writing to ${fallback.description} until it works again`,
         ),
       )
     }
     fallback.write(record)
   }
   return {
-    description: `file ${path}`,
+    description: `file ${printable(path)}`,
     path,
     get fd() {
       return fd

@@ -49,7 +49,6 @@ export {
   stdioLine,
 } from './logger.js'
 export {
-  escapeControl,
   formatJson,
   formatText,
   isoNow,

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
 import {
-  escapeControl,
   formatSyslogDatagram,
   formatText,
   isoTime,
@@ -48,16 +47,19 @@ describe('the text format', () => {
     expect(line.split('\n')).toHaveLength(1)
     // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting their absence
     expect(line).not.toMatch(/[\x00-\x1f\x7f-\x9f]/)
-    expect(line).toContain('GET /x\\n2026-01-01 00:00:00.000 ERROR forged[1]: owned\\x1b[2J')
-    expect(line).toContain('path="a\\r\\nb\\x9b"')
+    expect(line).toContain('GET /x\\n2026-01-01 00:00:00.000 ERROR forged[1]: owned\\u001b[2J')
+    expect(line).toContain('path="a\\r\\nb\\u009b"')
   })
 
   it('colours the level on a terminal', () => {
     expect(formatText(rec({ level: 'warn' }), { color: true })).toContain('\x1b[33mWARN \x1b[0m')
   })
 
-  it('escapeControl leaves printable text alone', () => {
-    expect(escapeControl('héllo wörld ✓')).toBe('héllo wörld ✓')
+  it('leaves printable text alone, and escapes invisible bidi overrides too', () => {
+    expect(formatText(rec({ msg: 'héllo wörld ✓' }), { header: false })).toBe('héllo wörld ✓')
+    expect(formatText(rec({ msg: 'file\u202egpj.exe', name: 'a\u202eb' }), { header: false })).toBe(
+      'file\\u202egpj.exe name="a\\u202eb"',
+    )
   })
 })
 

@@ -1,3 +1,4 @@
+import { printable } from '@forklift/errors'
 import { LEVEL_VALUES, RECORD_LEVELS, type RecordLevel } from './levels.js'
 
 /**
@@ -166,20 +167,6 @@ export function parseRecordLine(line: string): Partial<LogRecord> | undefined {
   return out
 }
 
-// C0 controls, DEL and C1 controls: what can forge a line or drive a terminal.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g
-
-const TEXT_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' }
-
-/** `text` with every control character written as an escape (`\n`, `\x1b`): no forged lines, no terminal sequences. */
-export function escapeControl(text: string): string {
-  return text.replace(
-    CONTROL,
-    (c) => TEXT_ESCAPES[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
-  )
-}
-
 // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing them is the point
 const BARE = /^[^\s"=\\\u0000-\u001f\u007f-\u009f]+$/
 
@@ -192,17 +179,19 @@ function isSerializedError(v: unknown): v is { type?: unknown; message: unknown;
   )
 }
 
-/** `"text"` with quotes and backslashes escaped and control characters written as escapes. */
+/** `"text"` with quotes and backslashes escaped and unprintable characters written as escapes. */
 function quote(text: string): string {
-  return `"${escapeControl(text.replace(/["\\]/g, '\\$&'))}"`
+  return `"${printable(text.replace(/["\\]/g, '\\$&'))}"`
 }
 
 function renderValue(value: unknown): string {
-  if (typeof value === 'string') return value !== '' && BARE.test(value) ? value : quote(value)
+  if (typeof value === 'string') {
+    return value !== '' && BARE.test(value) && printable(value) === value ? value : quote(value)
+  }
   if (typeof value === 'number' || typeof value === 'boolean' || value === null)
     return String(value)
   if (value === undefined) return 'undefined'
-  return escapeControl(safeStringify(value))
+  return printable(safeStringify(value))
 }
 
 /** The lines of a stack after its `Type: message` head, each escaped. */
@@ -214,7 +203,7 @@ function stackFrames(err: { type?: unknown; message: unknown; stack?: unknown })
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l !== '')
-    .map((l) => escapeControl(l))
+    .map((l) => printable(l))
 }
 
 /** How {@link formatText} renders a record. */
@@ -243,7 +232,7 @@ const pad2 = (n: number) => String(n).padStart(2, '0')
 /** `YYYY-MM-DD HH:MM:SS.mmm` in local time: what a person at the terminal reads. */
 export function localTime(iso: string): string {
   const d = new Date(iso)
-  if (Number.isNaN(d.getTime())) return escapeControl(iso)
+  if (Number.isNaN(d.getTime())) return printable(iso)
   return (
     `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ` +
     `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}.` +
@@ -255,8 +244,8 @@ export function localTime(iso: string): string {
  * Renders a record for a person: `2026-05-01 10:11:12.345 INFO  object-server[4242]: listening worker=1 port=6200`.
  * Bindings and fields follow the message as `key=value` (strings with spaces
  * quoted); errors as `err="Type: message"` with their stack frames indented on
- * the following lines. Control characters in any client-supplied text are
- * escaped. The hostname is left out: the terminal is on the host, and syslog
+ * the following lines. Control, separator and invisible characters in any
+ * text (a client's path) are written as escapes (errors' `printable`). The hostname is left out: the terminal is on the host, and syslog
  * adds its own.
  */
 export function formatText(record: LogRecord, options: TextFormatOptions = {}): string {
@@ -265,12 +254,12 @@ export function formatText(record: LogRecord, options: TextFormatOptions = {}): 
   if (header) {
     const time = localTime(record.time)
     const level = record.level.toUpperCase().padEnd(5)
-    const origin = `${escapeControl(String(record.server))}[${record.pid}]:`
+    const origin = `${printable(String(record.server))}[${record.pid}]:`
     out = color
       ? `${DIM}${time}${RESET} ${COLORS[record.level]}${level}${RESET} ${origin} `
       : `${time} ${level} ${origin} `
   }
-  out += escapeControl(record.msg)
+  out += printable(record.msg)
   const frames: string[] = []
   for (const key of Object.keys(record)) {
     if (RECORD_KEYS.has(key)) continue
@@ -280,11 +269,11 @@ export function formatText(record: LogRecord, options: TextFormatOptions = {}): 
       const type = typeof value.type === 'string' ? value.type : 'Error'
       const code = (value as { code?: unknown }).code
       const suffix = code !== undefined ? ` [${String(code)}]` : ''
-      out += ` ${escapeControl(key)}=${quote(`${type}: ${String(value.message)}${suffix}`)}`
+      out += ` ${printable(key)}=${quote(`${type}: ${String(value.message)}${suffix}`)}`
       if (stacks) frames.push(...stackFrames(value))
       continue
     }
-    out += ` ${escapeControl(key)}=${renderValue(value)}`
+    out += ` ${printable(key)}=${renderValue(value)}`
   }
   for (const f of frames) out += `\n    ${f}`
   return out

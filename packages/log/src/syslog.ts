@@ -1,6 +1,7 @@
+import { printable } from '@forklift/errors'
 import { type LogDestination, type LogFormat, stderrDestination } from './destination.js'
 import { DEFAULT_FACILITY, SYSLOG_SEVERITY } from './levels.js'
-import { escapeControl, formatJson, formatText, type LogRecord, noteRecord } from './record.js'
+import { formatJson, formatText, type LogRecord, noteRecord } from './record.js'
 import type { DatagramSender } from './transport.js'
 
 /** The largest datagram we send; longer messages are cut (UDP carries at most 65507 bytes). */
@@ -49,7 +50,7 @@ export interface SyslogFormatOptions {
  */
 export function formatSyslogDatagram(record: LogRecord, options: SyslogFormatOptions = {}): Buffer {
   const pri = (options.facility ?? DEFAULT_FACILITY) * 8 + SYSLOG_SEVERITY[record.level]
-  const tag = `${escapeControl(String(record.server)).replace(/[\s:[\]]/g, '_')}[${record.pid}]`
+  const tag = `${printable(String(record.server)).replace(/[\s:[\]]/g, '_')}[${record.pid}]`
   let message =
     options.format === 'json'
       ? formatJson(record)

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module'
+import { quoteInput } from '@forklift/errors'
 import { LogError } from './errors.js'
 
 /**
@@ -75,7 +76,7 @@ export function unixDatagramSender(path: string): DatagramSender {
   if (path.startsWith('@') || path.startsWith('\0')) {
     throw new LogError(
       'E_LOG_ADDRESS',
-      `log_address ${JSON.stringify(path)}: abstract socket names are not supported yet; give a path`,
+      `log_address ${quoteInput(path)}: abstract socket names are not supported yet; give a path`,
     )
   }
   let socket: AddonSocket | undefined

@@ -1,5 +1,6 @@
 import { lstatSync, type Stats } from 'node:fs'
 import { dirname } from 'node:path'
+import { printable } from '@forklift/errors'
 import { LogError } from './errors.js'
 
 /** Options of {@link checkTrustedDirectory}. */
@@ -38,7 +39,7 @@ export function checkTrustedDirectory(dir: string, options: TrustedDirectoryOpti
   const trusted = options.trustedUids ?? defaultTrusted()
   const role = options.role ?? 'log directory'
   const unsafe = (path: string, why: string) =>
-    new LogError('E_LOG_DIR_UNSAFE', `refusing ${role} ${dir}: ${why}`, { path })
+    new LogError('E_LOG_DIR_UNSAFE', `refusing ${role} ${printable(dir)}: ${why}`, { path })
   const levels: string[] = []
   for (let d = dir; ; d = dirname(d)) {
     levels.unshift(d)
@@ -47,7 +48,7 @@ export function checkTrustedDirectory(dir: string, options: TrustedDirectoryOpti
   for (const path of levels) {
     const st = lstatSync(path)
     const self = path === dir
-    const what = self ? 'it' : `${path}`
+    const what = self ? 'it' : printable(path)
     if (st.isSymbolicLink()) throw unsafe(path, `${what} is a symlink`)
     if (!st.isDirectory()) throw unsafe(path, `${what} is not a directory`)
     if (!trusted.includes(st.uid)) {
