@@ -67,3 +67,55 @@ psql() { su postgres -s /bin/sh -c "psql -h 127.0.0.1 -p $PG_PORT -U postgres -t
 [ "$(psql "-c \"select 1 from pg_database where datname='forklift_test'\"")" = 1 ] ||
   psql "-c \"create database forklift_test owner forklift\""
 echo "export FORKLIFT_TEST_PG_URL=postgres://forklift:forklift@127.0.0.1:$PG_PORT/forklift_test"
+
+# MariaDB (the registry's MySQL dialect; Debian ships mariadb-server): like
+# PostgreSQL above, our own datadir, socket and fixed port on 127.0.0.1, a test
+# database and user. The registry tests create throwaway databases named
+# fl_*, so the user may create and drop those.
+MY_DATA=/var/lib/forklift-test-mariadb
+MY_RUN=/run/forklift-test-mariadb
+MY_PORT=${FORKLIFT_TEST_MYSQL_PORT:-33069}
+if [ ! -x /usr/sbin/mariadbd ]; then
+  log "installing mariadb-server"
+  export DEBIAN_FRONTEND=noninteractive
+  # Keep the package from starting the system server (/var/lib/mysql on :3306): we run our own.
+  policy_rc=/usr/sbin/policy-rc.d
+  own_policy=0
+  if [ ! -e "$policy_rc" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy_rc" && chmod 755 "$policy_rc" && own_policy=1
+  fi
+  apt-get update -qq >&2
+  apt-get install -y -qq --no-install-recommends mariadb-server mariadb-client >&2 || {
+    [ "$own_policy" = 0 ] || rm -f "$policy_rc"
+    exit 1
+  }
+  [ "$own_policy" = 0 ] || rm -f "$policy_rc"
+fi
+if [ ! -d "$MY_DATA/mysql" ]; then
+  log "initialising MariaDB in $MY_DATA"
+  install -d -o mysql -g mysql -m 700 "$MY_DATA"
+  mariadb-install-db --user=mysql --datadir="$MY_DATA" --skip-test-db \
+    --auth-root-authentication-method=socket >"$MY_DATA/install.log" 2>&1
+fi
+my() { mariadb --protocol=socket --socket="$MY_RUN/mysqld.sock" -uroot "$@"; }
+if ! my -e 'select 1' >/dev/null 2>&1; then
+  log "starting MariaDB on 127.0.0.1:$MY_PORT"
+  install -d -o mysql -g mysql -m 755 "$MY_RUN"
+  # Detached and with no descriptor of ours, so `eval "$(bash test-deps.sh)"` does not wait for it.
+  setsid /usr/sbin/mariadbd --no-defaults --user=mysql --datadir="$MY_DATA" \
+    --bind-address=127.0.0.1 --port="$MY_PORT" --socket="$MY_RUN/mysqld.sock" \
+    --pid-file="$MY_RUN/mysqld.pid" --log-error="$MY_DATA/server.log" \
+    --skip-name-resolve --max-connections=300 --innodb-flush-log-at-trx-commit=2 \
+    --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
+    </dev/null >/dev/null 2>&1 &
+  for _ in $(seq 1 120); do
+    my -e 'select 1' >/dev/null 2>&1 && break
+    sleep 0.5
+  done
+  my -e 'select 1' >/dev/null || { log "MariaDB did not start: see $MY_DATA/server.log"; exit 1; }
+fi
+my -e "create database if not exists forklift_test;
+  create user if not exists 'forklift'@'127.0.0.1' identified by 'forklift';
+  grant all privileges on \`forklift\_test\`.* to 'forklift'@'127.0.0.1';
+  grant all privileges on \`fl\_%\`.* to 'forklift'@'127.0.0.1';"
+echo "export FORKLIFT_TEST_MYSQL_URL=mysql://forklift:forklift@127.0.0.1:$MY_PORT/forklift_test"
