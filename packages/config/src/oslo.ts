@@ -9,7 +9,10 @@ const DEFAULT = 'DEFAULT'
  * configparser's grammar (`%(here)s` and `__file__` as paste.deploy gives
  * them, interpolation within a file); later sources win key by key.
  */
-export function loadOsloConfig(configFiles: string | readonly string[], configDir?: string): OsloConfig {
+export function loadOsloConfig(
+  configFiles: string | readonly string[],
+  configDir?: string,
+): OsloConfig {
   const paths = [...(typeof configFiles === 'string' ? [configFiles] : configFiles)]
   if (configDir) paths.push(configDir)
   return new OsloConfig(paths.map((p) => loadConfig(p, { defaults: pasteDefaults(p) })))

@@ -49,11 +49,7 @@ describe('loadOsloConfig', () => {
   it('reads --config-file then --config-dir in sorted order, later sources winning key by key', () => {
     const { dir, main, confd } = sources()
     const conf = loadOsloConfig(main, confd)
-    expect(conf.files).toEqual([
-      main,
-      join(confd, '10-early.conf'),
-      join(confd, '20-late.conf'),
-    ])
+    expect(conf.files).toEqual([main, join(confd, '10-early.conf'), join(confd, '20-late.conf')])
     expect(conf.get('DEFAULT', 'report_interval')).toBe('2')
     expect(conf.get('DEFAULT', 'host')).toBe('node1')
     expect(conf.get('DEFAULT', 'state_path')).toBe(`${dir}/state`)
@@ -73,9 +69,11 @@ describe('loadOsloConfig', () => {
     expect(conf.get('lvm', 'volume_driver')).toBe('a#b')
     expect(conf.get('database', 'connection')).toBe('sqlite:///first')
     expect(conf.get('nowhere', 'x')).toBeUndefined()
-    expect([conf.hasSection('nfs'), conf.hasSection('nowhere'), conf.hasSection('DEFAULT')]).toEqual(
-      [true, false, false],
-    )
+    expect([
+      conf.hasSection('nfs'),
+      conf.hasSection('nowhere'),
+      conf.hasSection('DEFAULT'),
+    ]).toEqual([true, false, false])
   })
 
   it('hands a section its own keys over the merged [DEFAULT], across sources', () => {
