@@ -1,26 +1,117 @@
-import { defineCommand, runMain, UsageError } from '@forklift/cli'
+import { type CommandIO, defineCommand, runMain, UsageError } from '@forklift/cli'
 import {
+  clusterListJson,
   effectiveServiceDownTime,
+  formatClusterTable,
   formatServiceTable,
   openRegistry,
+  type Registry,
+  RegistryError,
   serviceListJson,
-  VOLUME_BINARY,
 } from '@forklift/registry'
-import { loadVolumeConfig } from './volume-config.js'
+import { loadVolumeConfig, VOLUME_BINARY } from '@forklift/volume'
 
-const COMMANDS = `  service-list [--json]          every service: binary, host, cluster, status, state, last heartbeat
-  service-disable HOST BINARY    mark a service disabled (--reason TEXT)
-  service-enable HOST BINARY     undo service-disable`
+const COMMANDS = `  service list [--json]                  every service: binary, host, zone, cluster, status, state, last heartbeat
+  service remove BINARY HOST             remove a service's record (soft delete, as cinder-manage)
+  service disable HOST BINARY            mark a service disabled (--reason TEXT)
+  service enable HOST BINARY             undo service disable
+  cluster list [--json]                  every cluster: status, state, heartbeat, hosts, down hosts
+  cluster remove [--recursive] BINARY CLUSTER
+                                         remove a cluster that has no services (--recursive: and its services)
+  service-list, service-disable, service-enable are the same as the two-word forms.`
 
-/** `forklift-volume-manage`: cinder-manage's service commands over the registry. */
+/** What a subcommand gets: its arguments, the open registry and where to write. */
+interface Context {
+  args: string[]
+  registry: Registry
+  downTime: number
+  json: boolean
+  reason: string | undefined
+  recursive: boolean
+  stdout: CommandIO['stdout']
+  stderr: CommandIO['stderr']
+}
+
+type Subcommand = (c: Context) => Promise<number>
+
+/** cinder-manage's service and cluster commands, by `<category> <action>`. */
+const SUBCOMMANDS: Record<string, Subcommand> = {
+  'service list': async (c) => {
+    expectArgs('service list', c.args, [])
+    const services = await c.registry.listServices({ serviceDownTime: c.downTime })
+    c.stdout.write(
+      c.json
+        ? `${JSON.stringify(serviceListJson(services), null, 2)}\n`
+        : formatServiceTable(services),
+    )
+    return 0
+  },
+  'service remove': async (c) => {
+    const [binary, host] = expectArgs('service remove', c.args, ['BINARY', 'HOST'])
+    if (!(await c.registry.removeService(host, binary))) {
+      c.stderr.write(`Host not found. Failed to remove ${binary} on ${host}.\n`)
+      return 2
+    }
+    c.stdout.write(`Service ${binary} on host ${host} removed.\n`)
+    return 0
+  },
+  'service disable': (c) => setDisabled(c, true),
+  'service enable': (c) => setDisabled(c, false),
+  'cluster list': async (c) => {
+    expectArgs('cluster list', c.args, [])
+    const clusters = await c.registry.listClusters({ serviceDownTime: c.downTime })
+    c.stdout.write(
+      c.json
+        ? `${JSON.stringify(clusterListJson(clusters), null, 2)}\n`
+        : formatClusterTable(clusters),
+    )
+    return 0
+  },
+  'cluster remove': async (c) => {
+    const [binary, name] = expectArgs('cluster remove', c.args, ['BINARY', 'CLUSTER'])
+    try {
+      const { removedServices } = await c.registry.removeCluster(binary, name, {
+        recursive: c.recursive,
+      })
+      c.stdout.write(
+        `Cluster ${name} successfully removed.${c.recursive ? ` And ${removedServices} services from the cluster were also removed.` : ''}\n`,
+      )
+      return 0
+    } catch (err) {
+      if (!(err instanceof RegistryError)) throw err
+      if (err.code === 'E_REGISTRY_NOT_FOUND') {
+        c.stderr.write(`Couldn't remove cluster ${name} because it doesn't exist.\n`)
+        return 2
+      }
+      if (err.code === 'E_REGISTRY_CLUSTER_HAS_HOSTS') {
+        c.stderr.write(`Couldn't remove cluster ${name} because it still has hosts.\n`)
+        return 2
+      }
+      throw err
+    }
+  },
+}
+
+async function setDisabled(c: Context, disable: boolean): Promise<number> {
+  const [host, binary] = expectArgs(`service ${disable ? 'disable' : 'enable'}`, c.args, [
+    'HOST',
+    'BINARY',
+  ])
+  await c.registry.setDisabled(host, binary, disable, c.reason)
+  c.stdout.write(`Service ${binary} on host ${host} ${disable ? 'disabled' : 'enabled'}.\n`)
+  return 0
+}
+
+/** `forklift-volume-manage`: cinder-manage's service and cluster commands over the registry. */
 export const manageCommand = defineCommand({
   name: 'forklift-volume-manage',
-  summary: 'Lists, disables and enables services in the forklift service registry.',
+  summary: 'Lists and manages the services and clusters of the forklift service registry.',
   usage:
-    'forklift-volume-manage (--config-file FILE [--config-dir DIR] | --connection URL) <command> [args]',
+    'forklift-volume-manage (--config-file FILE [--config-dir DIR] | --connection URL) <category> <action> [args]',
   description:
     'The registry is [database] connection of the config file (default: a SQLite file under state_path), ' +
-    'or --connection. A service is up when its last heartbeat is within service_down_time.',
+    'or --connection. A service is up when its last heartbeat is within service_down_time and newer ' +
+    'than the last crash its launcher saw; a cluster is up while one of its services is.',
   sections: [{ title: 'Commands', body: COMMANDS }],
   allowPositionals: true,
   options: {
@@ -37,25 +128,26 @@ export const manageCommand = defineCommand({
     connection: {
       type: 'string',
       valueName: 'URL',
-      description: 'registry URL (sqlite:////path or postgresql://…), instead of the config',
+      description:
+        'registry URL (sqlite:////path, postgresql://…, mysql://…), instead of the config',
     },
     'service-down-time': {
       type: 'string',
       valueName: 'SECONDS',
       description: 'override service_down_time for the up/down column',
     },
-    json: { type: 'boolean', description: 'service-list: print JSON' },
-    reason: { type: 'string', valueName: 'TEXT', description: 'service-disable: why' },
+    json: { type: 'boolean', description: 'list: print JSON (snake_case keys)' },
+    reason: { type: 'string', valueName: 'TEXT', description: 'service disable: why' },
+    recursive: { type: 'boolean', description: 'cluster remove: remove its services too' },
   },
   examples: [
-    'forklift-volume-manage --config-file /etc/forklift/volume.conf service-list',
-    'forklift-volume-manage --connection postgresql://forklift:pw@db/forklift service-list --json',
-    'forklift-volume-manage --config-file volume.conf service-disable node1@lvm forklift-volume',
+    'forklift-volume-manage --config-file /etc/forklift/volume.conf service list',
+    'forklift-volume-manage --connection mysql://forklift:pw@db/forklift service list --json',
+    'forklift-volume-manage --config-file volume.conf service remove forklift-volume node1@lvm',
+    'forklift-volume-manage --config-file volume.conf cluster remove --recursive forklift-volume c1@lvm',
   ],
-  async run({ values, positionals, stdout }) {
-    const [command, ...args] = positionals
-    if (!command)
-      throw new UsageError('missing command (service-list, service-disable, service-enable)')
+  async run({ values, positionals, stdout, stderr }) {
+    const [name, subcommand, args] = parseSubcommand(positionals)
     let connection = values.connection
     let downTime = 60
     if (values['config-file']) {
@@ -73,45 +165,66 @@ export const manageCommand = defineCommand({
         )
       }
     }
+    if (values.recursive && name !== 'cluster remove') {
+      throw new UsageError('--recursive applies to cluster remove only')
+    }
     const registry = openRegistry(connection, { mustExist: true })
     try {
-      switch (command) {
-        case 'service-list': {
-          expectArgs(command, args, 0)
-          const services = await registry.listServices({ serviceDownTime: downTime })
-          stdout.write(
-            values.json
-              ? `${JSON.stringify(serviceListJson(services), null, 2)}\n`
-              : formatServiceTable(services),
-          )
-          return 0
-        }
-        case 'service-disable':
-        case 'service-enable': {
-          expectArgs(command, args, 2)
-          const [host, binary] = args as [string, string]
-          const disable = command === 'service-disable'
-          await registry.setDisabled(host, binary, disable, values.reason)
-          stdout.write(`Service ${binary} on host ${host} ${disable ? 'disabled' : 'enabled'}.\n`)
-          return 0
-        }
-        default:
-          throw new UsageError(`unknown command '${command}'`)
-      }
+      return await subcommand({
+        args,
+        registry,
+        downTime,
+        json: values.json === true,
+        reason: values.reason,
+        recursive: values.recursive === true,
+        stdout,
+        stderr,
+      })
     } finally {
       await registry.close()
     }
   },
 })
 
-function expectArgs(command: string, args: string[], n: number): void {
-  if (args.length !== n) {
+/** `service list`, `service-list`, … → the subcommand and its own arguments. */
+function parseSubcommand(positionals: string[]): [string, Subcommand, string[]] {
+  const [first, ...rest] = positionals
+  if (!first)
     throw new UsageError(
-      n === 0
-        ? `${command} takes no arguments`
-        : `${command} needs HOST and BINARY (e.g. node1@lvm ${VOLUME_BINARY})`,
+      'missing command (service list|remove|disable|enable, cluster list|remove)',
+    )
+  const dashed = /^(service|cluster)-(\w+)$/.exec(first)
+  const [name, args] = dashed
+    ? [`${dashed[1]} ${dashed[2]}`, rest]
+    : [`${first} ${rest[0] ?? ''}`.trim(), rest.slice(1)]
+  const subcommand = SUBCOMMANDS[name]
+  if (!subcommand) {
+    const known = first === 'service' || first === 'cluster'
+    throw new UsageError(
+      known ? `unknown ${first} action '${rest[0] ?? ''}'` : `unknown command '${first}'`,
     )
   }
+  return [name, subcommand, args]
+}
+
+/** The arguments, exactly as many as `names`, or a UsageError naming them. */
+function expectArgs<N extends string[]>(
+  command: string,
+  args: string[],
+  names: [...N],
+): { [K in keyof N]: string } {
+  if (args.length !== names.length) {
+    throw new UsageError(
+      names.length === 0
+        ? `${command} takes no arguments`
+        : `${command} needs ${names.join(' and ')} (e.g. ${command} ${names.map((n) => example(n)).join(' ')})`,
+    )
+  }
+  return args as { [K in keyof N]: string }
+}
+
+function example(name: string): string {
+  return name === 'BINARY' ? VOLUME_BINARY : name === 'HOST' ? 'node1@lvm' : 'c1@lvm'
 }
 
 /** The binary's entry point. */

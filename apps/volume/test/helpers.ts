@@ -2,7 +2,7 @@ import { type ChildProcess, spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { openRegistry, type Registry } from '@forklift/registry'
-import { createPgTestSchema } from '@forklift/registry/testing'
+import { createMysqlTestDatabase, createPgTestSchema } from '@forklift/registry/testing'
 import { type Exit, spawnCollect } from '@forklift/test-utils'
 import { onTestFinished } from 'vitest'
 
@@ -98,7 +98,66 @@ export async function pgSchemaUrl(base: string): Promise<string> {
   return url
 }
 
+/** A fresh MariaDB database for this test (dropped after it). */
+export async function mysqlDatabaseUrl(base: string): Promise<string> {
+  const { url, drop } = await createMysqlTestDatabase(base, 'fl_vol')
+  onTestFinished(drop)
+  return url
+}
+
+/** forklift-volume-manage's JSON listing of `what` (service or cluster). */
+export function listJson<T = Record<string, unknown>>(
+  args: string[],
+  what: 'service' | 'cluster' = 'service',
+): T[] {
+  const r = manage([...args, what, 'list', '--json'])
+  if (r.status !== 0) throw new Error(`${what} list failed (${r.status}): ${r.stderr}`)
+  return JSON.parse(r.stdout) as T[]
+}
+
+/** The log lines (parsed JSON) whose message is `msg` and that concern `host`. */
+export function linesAbout(l: Launched, msg: string | RegExp, host?: string) {
+  return l.lines.filter(
+    (x) =>
+      (typeof msg === 'string' ? x.msg === msg : msg.test(String(x.msg))) &&
+      (host === undefined || x.host === host),
+  )
+}
+
 /** Runs forklift-volume to completion (for --help and usage errors). */
 export function volumeSync(args: string[]) {
   return spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 30_000 })
+}
+
+/** A forklift-volume config in `dir` with fast intervals; the SQLite registry beside it unless `connection`. */
+export function volumeConf(
+  dir: string,
+  opts: {
+    defaults?: string
+    sections?: string
+    connection?: string
+    host?: string
+    reportInterval?: string
+    serviceDownTime?: string
+  },
+) {
+  const connection = opts.connection ?? `sqlite:///${join(dir, 'registry.sqlite')}`
+  return writeConfig(
+    dir,
+    `[DEFAULT]
+host = ${opts.host ?? 'node1'}
+state_path = ${dir}
+report_interval = ${opts.reportInterval ?? '0.2'}
+periodic_interval = 0.5
+periodic_fuzzy_delay = 0
+service_down_time = ${opts.serviceDownTime ?? '1'}
+graceful_shutdown_timeout = 10
+${opts.defaults ?? ''}
+
+[database]
+connection = ${connection}
+
+${opts.sections ?? ''}
+`,
+  )
 }

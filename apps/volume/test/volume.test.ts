@@ -1,13 +1,15 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { VOLUME_BINARY } from '@forklift/registry'
-import { testPgUrl } from '@forklift/registry/testing'
+import { testMysqlUrl, testPgUrl } from '@forklift/registry/testing'
 import { tempDir, waitFor } from '@forklift/test-utils'
+import { VOLUME_BINARY } from '@forklift/volume'
 import { describe, expect, it } from 'vitest'
 import {
+  volumeConf as conf,
   FIXTURES,
   isAlive,
   manage,
+  mysqlDatabaseUrl,
   pgSchemaUrl,
   registry,
   startVolume,
@@ -24,40 +26,14 @@ const pgBase = testPgUrl()
 if (!pgBase) {
   console.warn('FORKLIFT_TEST_PG_URL is not set: skipping the shared-PostgreSQL volume tests')
 }
-
-function conf(
-  dir: string,
-  opts: {
-    defaults?: string
-    sections?: string
-    connection?: string
-    host?: string
-    reportInterval?: string
-    serviceDownTime?: string
-  },
-) {
-  const connection = opts.connection ?? `sqlite:///${join(dir, 'registry.sqlite')}`
-  return writeConfig(
-    dir,
-    `[DEFAULT]
-host = ${opts.host ?? 'node1'}
-state_path = ${dir}
-report_interval = ${opts.reportInterval ?? '0.2'}
-periodic_interval = 0.5
-periodic_fuzzy_delay = 0
-service_down_time = ${opts.serviceDownTime ?? '1'}
-graceful_shutdown_timeout = 10
-${opts.defaults ?? ''}
-
-[database]
-connection = ${connection}
-
-${opts.sections ?? ''}
-`,
-  )
+const mysqlBase = testMysqlUrl()
+if (!mysqlBase) {
+  console.warn('FORKLIFT_TEST_MYSQL_URL is not set: skipping the shared-MariaDB volume tests')
 }
 
 const OK = `volume_driver = ${join(FIXTURES, 'ok-driver.mjs')}#createDriver`
+/** The same driver, declaring active-active support (a backend in a cluster needs it). */
+const OK_AA = `volume_driver = ${join(FIXTURES, 'ok-driver.mjs')}#activeActive`
 
 async function heartbeatsOf(url: string, host: string) {
   return (await registry(url).getService(host, VOLUME_BINARY))?.reportCount ?? -1
@@ -68,7 +44,7 @@ describe('forklift-volume', () => {
     const dir = tempDir()
     const file = conf(dir, {
       defaults: 'enabled_backends = a, b\ncluster = c1\nbackend_host = ignored-in-default',
-      sections: `[a]\n${OK}\n\n[b]\n${OK}\nbackend_host = other\n`,
+      sections: `[a]\n${OK_AA}\n\n[b]\n${OK_AA}\nbackend_host = other\n`,
     })
     const url = `sqlite:///${join(dir, 'registry.sqlite')}`
     const run = startVolume(['--config-file', file])
@@ -308,7 +284,7 @@ describe('forklift-volume', () => {
     const r2 = volumeSync(['--config-file', bad])
     expect([r2.status, r2.stderr.trim()]).toEqual([
       1,
-      `forklift-volume: ${bad}:${lineOf(bad, 'restart_method')} [DEFAULT] restart_method: must be reload or mutate, not "never"`,
+      `forklift-volume: ${bad}:${lineOf(bad, 'restart_method')} [DEFAULT] restart_method: must be reload or mutate, got "never"`,
     ])
     const r = manage(['--config-file', file, 'service-list'])
     expect(r.status).toBe(1)
@@ -332,9 +308,9 @@ describe('forklift-volume-manage', () => {
     const table = manage(['--config-file', file, 'service-list'])
     expect(table.status).toBe(0)
     const [head, row] = table.stdout.trim().split('\n')
-    expect(head).toMatch(/^Binary\s+Host\s+Cluster\s+Status\s+State\s+Last Heartbeat$/)
+    expect(head).toMatch(/^Binary\s+Host\s+Zone\s+Cluster\s+Status\s+State\s+Last Heartbeat$/)
     expect(row).toMatch(
-      /^forklift-volume\s+node1@a\s+enabled\s+up\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/,
+      /^forklift-volume\s+node1@a\s+nova\s+enabled\s+up\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/,
     )
     const off = manage([
       '--connection',
@@ -356,7 +332,7 @@ describe('forklift-volume-manage', () => {
         binary: VOLUME_BINARY,
         state: 'up',
         disabled: true,
-        disabledReason: 'maintenance',
+        disabled_reason: 'maintenance',
       }),
     ])
     expect(manage(['--connection', url, 'service-enable', 'node1@a', VOLUME_BINARY]).status).toBe(0)
@@ -369,10 +345,14 @@ describe('forklift-volume-manage', () => {
     await run.exited
   })
 
-  it.skipIf(!pgBase)(
-    'shows two launchers sharing PostgreSQL together; a stopped one turns down',
-    async () => {
-      const url = await pgSchemaUrl(pgBase!)
+  it.for([
+    ['PostgreSQL', !pgBase, () => pgSchemaUrl(pgBase!)],
+    ['MariaDB', !mysqlBase, () => mysqlDatabaseUrl(mysqlBase!)],
+  ] as const)(
+    'shows two launchers sharing %s together; a stopped one turns down',
+    async ([, skip, makeUrl], ctx) => {
+      if (skip) ctx.skip()
+      const url = await makeUrl()
       const runs = ['alpha', 'beta'].map((host) => {
         const dir = tempDir()
         const file = conf(dir, {
@@ -388,14 +368,14 @@ describe('forklift-volume-manage', () => {
         JSON.parse(
           manage(['--connection', url, '--service-down-time', '3', 'service-list', '--json'])
             .stdout,
-        ) as Array<{ host: string; state: string; reportCount: number }>
+        ) as Array<{ host: string; state: string; report_count: number }>
       await waitFor(() => {
         const l = list()
-        return l.length === 2 && l.every((s) => s.state === 'up' && s.reportCount >= 2)
+        return l.length === 2 && l.every((s) => s.state === 'up' && s.report_count >= 2)
       }, 'both launchers up')
       const table = manage(['--connection', url, '--service-down-time', '3', 'service-list'])
-      expect(table.stdout).toMatch(/alpha@a\s+enabled\s+up/)
-      expect(table.stdout).toMatch(/beta@a\s+enabled\s+up/)
+      expect(table.stdout).toMatch(/alpha@a\s+nova\s+enabled\s+up/)
+      expect(table.stdout).toMatch(/beta@a\s+nova\s+enabled\s+up/)
       runs[1]!.child.kill('SIGTERM')
       expect((await runs[1]!.exited).code).toBe(0)
       const stoppedAt = Date.now()

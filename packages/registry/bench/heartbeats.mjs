@@ -1,17 +1,21 @@
 #!/usr/bin/env node
 // Heartbeats per second sustained by the registry with 100 simulated services,
-// on SQLite (node:sqlite, one file, WAL) and on PostgreSQL (FORKLIFT_TEST_PG_URL;
-// skipped with a message when unset). The services are spread over PROCESSES
-// worker processes, each with its own registry handle, as volume workers would
-// be; every service heartbeats back to back for SECONDS.
+// on SQLite (node:sqlite, one file, rollback journal), PostgreSQL
+// (FORKLIFT_TEST_PG_URL) and MariaDB (FORKLIFT_TEST_MYSQL_URL); a server
+// whose URL is unset is skipped with a message. The services are spread over
+// PROCESSES worker processes, each with its own registry handle, as volume
+// workers would be; every service heartbeats back to back for SECONDS. The
+// floor beside them: the same UPDATE on bare node:sqlite in one process, with
+// no query layer and no file checks.
 //   pnpm --filter @forklift/registry bench
 import { fork } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
 import { openRegistry } from '@forklift/registry'
-import pg from 'pg'
+import { createMysqlTestDatabase, createPgTestSchema } from '@forklift/registry/testing'
 
 const SERVICES = 100
 const PROCESSES = Number(process.env.BENCH_PROCESSES ?? 4)
@@ -49,41 +53,62 @@ if (process.argv[2] === 'worker') {
 } else {
   const results = []
   const dir = mkdtempSync(join(tmpdir(), 'fl-bench-'))
+  let floor
   try {
+    floor = sqliteFloor(join(dir, 'floor.sqlite'))
     results.push(await run('sqlite', `sqlite:///${join(dir, 'bench.sqlite')}`))
-    const base = process.env.FORKLIFT_TEST_PG_URL
-    if (base) {
-      const schema = `fl_bench_${process.pid}`
-      const admin = new pg.Client({ connectionString: base })
-      await admin.connect()
-      await admin.query(`create schema ${schema}`)
-      try {
-        const url = `${base}${base.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`
-        results.push(await run('postgres', url))
-      } finally {
-        await admin.query(`drop schema ${schema} cascade`)
-        await admin.end()
+    for (const [name, env, create] of [
+      ['postgres', 'FORKLIFT_TEST_PG_URL', createPgTestSchema],
+      ['mariadb', 'FORKLIFT_TEST_MYSQL_URL', createMysqlTestDatabase],
+    ]) {
+      const base = process.env[env]
+      if (!base) {
+        console.log(`${name}: skipped (${env} is not set; scripts/test-deps.sh provides it)`)
+        continue
       }
-    } else {
-      console.log(
-        'postgres: skipped (FORKLIFT_TEST_PG_URL is not set; scripts/test-deps.sh provides it)',
-      )
+      const db = await create(base, 'fl_bench')
+      try {
+        results.push(await run(name, db.url))
+      } finally {
+        await db.drop()
+      }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
   console.log('')
   console.log(
-    'backend   services  processes  seconds  heartbeats  heartbeats/s  x needed (100 svc @ 10 s)',
+    'backend   services  processes  seconds  heartbeats  heartbeats/s  x needed (100 svc @ 10 s)  / sqlite',
   )
   for (const r of results) {
     console.log(
-      `${r.name.padEnd(9)} ${String(SERVICES).padStart(8)}  ${String(PROCESSES).padStart(9)}  ${String(SECONDS).padStart(7)}  ${String(r.beats).padStart(10)}  ${r.rate.toFixed(0).padStart(12)}  ${(r.rate / NEEDED_PER_SECOND).toFixed(0).padStart(9)}x${r.errors ? `  (${r.errors} errors)` : ''}`,
+      `${r.name.padEnd(9)} ${String(SERVICES).padStart(8)}  ${String(PROCESSES).padStart(9)}  ${String(SECONDS).padStart(7)}  ${String(r.beats).padStart(10)}  ${r.rate.toFixed(0).padStart(12)}  ${(r.rate / NEEDED_PER_SECOND).toFixed(0).padStart(24)}x  ${(r.rate / results[0].rate).toFixed(2).padStart(8)}${r.errors ? `  (${r.errors} errors)` : ''}`,
     )
   }
-  if (results.length === 2) {
-    console.log(`postgres/sqlite: ${(results[1].rate / results[0].rate).toFixed(2)}`)
+  console.log(
+    `floor: bare node:sqlite UPDATE, 1 process, same journal: ${floor.toFixed(0)}/s; registry sqlite / floor: ${(results[0].rate / floor).toFixed(2)}`,
+  )
+}
+
+/** The same heartbeat UPDATE on bare node:sqlite: what the disk and SQLite allow. */
+function sqliteFloor(path) {
+  const db = new DatabaseSync(path)
+  db.exec('PRAGMA journal_mode = TRUNCATE')
+  db.exec('create table s (id integer primary key, report_count integer, last_heartbeat text)')
+  db.exec('insert into s (report_count) values (0)')
+  const update = db.prepare(
+    "update s set report_count = report_count + 1, last_heartbeat = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') where id = 1 returning *",
+  )
+  const until = Date.now() + 1000 * Math.min(SECONDS, 2)
+  const t0 = process.hrtime.bigint()
+  let n = 0
+  while (Date.now() < until) {
+    update.all()
+    n++
   }
+  const rate = n / (Number(process.hrtime.bigint() - t0) / 1e9)
+  db.close()
+  return rate
 }
 
 async function run(name, url) {

@@ -1,5 +1,3 @@
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite'
 import {
   CompiledQuery,
@@ -10,6 +8,7 @@ import {
   SqliteDriver,
   type SqliteStatement,
 } from 'kysely'
+import { prepareSqlitePath, SqliteFileWatch } from './_sqlite-file.js'
 
 /** How long a writer waits for another process's lock before SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 10_000
@@ -21,15 +20,25 @@ const BUSY_TIMEOUT_MS = 10_000
 class NodeSqliteDatabase implements SqliteDatabase {
   readonly #db: DatabaseSync
   readonly #cache = new Map<string, { stmt: StatementSync; reader: boolean }>()
+  /** Whether the file at the path is still the one open here. */
+  readonly watch: SqliteFileWatch
 
-  constructor(path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  constructor(path: string, url: string) {
+    prepareSqlitePath(path, url)
     this.#db = new DatabaseSync(path)
+    this.watch = new SqliteFileWatch(path, url)
     // Several processes (one per backend, plus service-list) share the file:
-    // wait for locks instead of failing, and let readers run beside the writer.
+    // wait for locks instead of failing.
     this.#db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`)
-    this.#db.exec('PRAGMA journal_mode = WAL')
-    this.#db.exec('PRAGMA synchronous = NORMAL')
+    // A rollback journal, not WAL: with WAL, a file deleted or replaced under
+    // running services leaves its -wal and -shm behind, shared by every
+    // process that opens the path next, which then reads the old database's
+    // pages over the new one. A rollback journal keeps no such state between
+    // transactions, and each transaction re-reads the file's change counter,
+    // so every connection sees a replaced or overwritten file. TRUNCATE
+    // spares the create and unlink of DELETE; heartbeats are tiny, so the
+    // fsyncs of the default synchronous = FULL cost little (see the bench).
+    this.#db.exec('PRAGMA journal_mode = TRUNCATE')
   }
 
   prepare(sql: string): SqliteStatement {
@@ -79,13 +88,26 @@ class ImmediateSqliteDriver extends SqliteDriver {
 /** A Kysely dialect over `node:sqlite`, opening the file lazily in the calling process. */
 export class NodeSqliteDialect extends SqliteDialect {
   readonly #path: string
+  readonly #url: string
+  #database: NodeSqliteDatabase | undefined
 
-  constructor(path: string) {
-    super({ database: async () => new NodeSqliteDatabase(path) })
+  constructor(path: string, url: string) {
+    super({ database: async () => this.#open() })
     this.#path = path
+    this.#url = url
+  }
+
+  /** Throws when the open file was deleted, replaced or overwritten (see SqliteFileWatch). */
+  check(): void {
+    this.#database?.watch.check()
   }
 
   override createDriver(): Driver {
-    return new ImmediateSqliteDriver({ database: async () => new NodeSqliteDatabase(this.#path) })
+    return new ImmediateSqliteDriver({ database: async () => this.#open() })
+  }
+
+  #open(): NodeSqliteDatabase {
+    this.#database = new NodeSqliteDatabase(this.#path, this.#url)
+    return this.#database
   }
 }

@@ -3,15 +3,17 @@ import { ForkliftError } from '@forklift/errors'
 /** Stable codes of registry errors. */
 export type RegistryErrorCode =
   | 'E_REGISTRY_URL'
+  | 'E_REGISTRY_DRIVER'
   | 'E_REGISTRY_CONNECT'
   | 'E_REGISTRY_QUERY'
   | 'E_REGISTRY_SCHEMA'
+  | 'E_REGISTRY_MOVED'
+  | 'E_REGISTRY_CORRUPT'
   | 'E_REGISTRY_NOT_FOUND'
+  | 'E_REGISTRY_CLUSTER_HAS_HOSTS'
   | 'E_REGISTRY_CLOSED'
-  | 'E_DRIVER_LOAD'
-  | 'E_DRIVER_START'
 
-/** Any failure of the service registry or of a volume driver it runs. */
+/** Any failure of the service registry. */
 export class RegistryError extends ForkliftError<RegistryErrorCode> {
   override name = 'RegistryError'
 }

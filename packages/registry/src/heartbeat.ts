@@ -1,11 +1,22 @@
 import { formatError } from '@forklift/errors'
 import { type MinimalLogger as Logger, silentLogger } from '@forklift/log'
-import type { Service } from '@forklift/supervisor/service'
 import type { Registry, ServiceIdentity, ServiceRecord } from './registry.js'
+
+/**
+ * What a heartbeat runs on: a service's timers, which stop with the service
+ * (`@forklift/supervisor`'s Service has this shape; so may anything else).
+ */
+export interface TimerHost {
+  addTimer(
+    intervalMs: number,
+    fn: () => unknown,
+    options?: { initialDelayMs?: number; name?: string },
+  ): () => void
+}
 
 export interface HeartbeatReporterOptions {
   registry: Registry
-  /** The record to heartbeat; recreated from this identity if an operator deleted it. */
+  /** The record to heartbeat; recreated from this identity if an operator removed it. */
   service: ServiceIdentity
   /** Seconds between heartbeats (cinder's report_interval; fractions allowed). */
   reportInterval: number
@@ -22,8 +33,10 @@ export interface HeartbeatReporterOptions {
 /**
  * cinder's Service.report_state: report_count + 1 every report_interval, on a
  * timer of the service it is attached to (so it stops when the service
- * stops). A database error is logged (once per outage, plus a line when it
- * recovers) and the next interval simply tries again.
+ * stops). A heartbeat that cannot be stored is logged every time (cinder
+ * logs only the first of an outage, which hides a registry that stays
+ * broken), with a line when it works again; the next interval simply tries
+ * again, so the service reads as down meanwhile.
  */
 export class HeartbeatReporter {
   readonly #o: HeartbeatReporterOptions
@@ -46,10 +59,11 @@ export class HeartbeatReporter {
 
   /**
    * Heartbeats every report_interval on `service`'s timers, the first after
-   * `initialDelay` seconds (default 0: at once, so a fresh service shows up).
+   * `initialDelay` seconds — by default one report_interval, as cinder: a
+   * process that dies sooner (a driver crashing at start) never reads as up.
    * Returns the function that cancels it.
    */
-  attach(service: Pick<Service, 'addTimer'>, initialDelay = 0): () => void {
+  attach(service: TimerHost, initialDelay = this.#o.reportInterval): () => void {
     return service.addTimer(this.#o.reportInterval * 1000, () => this.reportOnce(), {
       initialDelayMs: initialDelay * 1000,
       name: 'report_state',
@@ -59,9 +73,10 @@ export class HeartbeatReporter {
   /** One report_state; resolves the updated record, or undefined when nothing was written. */
   async reportOnce(): Promise<ServiceRecord | undefined> {
     const { registry, service } = this.#o
+    const who = { binary: service.binary, host: service.host }
     if (this.#o.isWorking && !this.#o.isWorking()) {
       this.#log.error(
-        { binary: service.binary, host: service.host },
+        who,
         `Manager for service ${service.binary} ${service.host} is reporting problems, not sending heartbeat. Service will appear "down".`,
       )
       return undefined
@@ -77,17 +92,21 @@ export class HeartbeatReporter {
       }
       if (this.#disconnected) {
         this.#disconnected = false
-        this.#log.error('Recovered model server connection!')
+        this.#log.error(who, 'Recovered model server connection!')
       }
       if (rec) this.#o.onReport?.(rec)
       return rec
     } catch (err) {
-      if (!this.#disconnected) {
-        this.#disconnected = true
-        this.#log.error({ err: formatError(err) }, 'model server went away')
-      } else {
-        this.#log.debug({ err: formatError(err) }, 'heartbeat failed again')
-      }
+      // cinder's words for the first failure of an outage; every one is logged.
+      this.#log.error(
+        { ...who, err: formatError(err) },
+        this.#disconnected
+          ? 'Heartbeat not stored: service will appear "down"'
+          : 'model server went away',
+      )
+      this.#disconnected = true
+      // Register again next time: the database may be a replaced file in which our id is another row.
+      this.#id = undefined
       return undefined
     }
   }

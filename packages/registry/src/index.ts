@@ -1,17 +1,17 @@
 export { SCHEMA_VERSION } from './_schema.js'
-export type { VolumeDriver, VolumeDriverContext, VolumeDriverFactory } from './driver.js'
-export { loadDriverFactory } from './driver.js'
 export { isRegistryError, RegistryError, type RegistryErrorCode } from './errors.js'
-export { HeartbeatReporter, type HeartbeatReporterOptions } from './heartbeat.js'
+export { HeartbeatReporter, type HeartbeatReporterOptions, type TimerHost } from './heartbeat.js'
 export {
-  DEFAULT_PERIODIC_FUZZY_DELAY,
-  DEFAULT_PERIODIC_INTERVAL,
   DEFAULT_REPORT_INTERVAL,
   DEFAULT_SERVICE_DOWN_TIME,
   effectiveServiceDownTime,
   isServiceUp,
 } from './liveness.js'
 export {
+  type ClusterStatus,
+  DEFAULT_AVAILABILITY_ZONE,
+  isRecordUp,
+  type ListOptions,
   type OpenRegistryOptions,
   openRegistry,
   Registry,
@@ -19,12 +19,17 @@ export {
   type ServiceRecord,
   type ServiceStatus,
 } from './registry.js'
-export { formatServiceTable, serviceListJson } from './service-table.js'
 export {
+  clusterListJson,
+  formatClusterTable,
+  formatServiceTable,
+  serviceListJson,
+} from './service-table.js'
+export {
+  type DbKind,
   DEFAULT_STATE_PATH,
   defaultConnectionUrl,
   parseConnectionUrl,
   type RegistryTarget,
   redactUrl,
 } from './url.js'
-export { VOLUME_BINARY, VolumeService, type VolumeServiceOptions } from './volume-service.js'

@@ -2,8 +2,6 @@ import { type MinimalLogger as Logger, silentLogger } from '@forklift/log'
 
 /** cinder's defaults, in seconds. */
 export const DEFAULT_REPORT_INTERVAL = 10
-export const DEFAULT_PERIODIC_INTERVAL = 60
-export const DEFAULT_PERIODIC_FUZZY_DELAY = 60
 export const DEFAULT_SERVICE_DOWN_TIME = 60
 
 /**

@@ -23,6 +23,21 @@ describe('parseConnectionUrl', () => {
     }
   })
 
+  it('accepts mysql, mariadb and mysql+driver URLs, and needs a database name', () => {
+    for (const u of [
+      'mysql://u:p@h:3306/cinder',
+      'mariadb://u:p@h:3306/cinder',
+      'mysql+pymysql://u:p@h:3306/cinder',
+    ]) {
+      expect(parseConnectionUrl(u)).toEqual({ kind: 'mysql', url: 'mysql://u:p@h:3306/cinder' })
+    }
+    expect(parseConnectionUrl('mysql+pymysql://u:p@h/cinder?charset=utf8mb4')).toEqual({
+      kind: 'mysql',
+      url: 'mysql://u:p@h/cinder?charset=utf8mb4',
+    })
+    expect(() => parseConnectionUrl('mysql://u:p@h/')).toThrow(/names no database/)
+  })
+
   it('redacts passwords', () => {
     expect(redactUrl('postgresql://cinder:s3cr:et@db/cinder')).toBe(
       'postgresql://cinder:***@db/cinder',

@@ -2,43 +2,33 @@ import { fork } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync, readdirSync, readlinkSync } from 'node:fs'
 import { join } from 'node:path'
+import { silentLogger } from '@forklift/log'
 import { killOnFinish, tempDir, waitFor } from '@forklift/test-utils'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { openRegistry, type Registry, RegistryError, SCHEMA_VERSION } from '../src/index.js'
-import { PG_SKIP_MESSAGE, testPgUrl, withClient } from '../src/testing.js'
-import { pgSchemaUrl } from './helpers.js'
-
-const pgBase = testPgUrl()
-if (!pgBase) console.warn(PG_SKIP_MESSAGE)
+import { createKysely } from '../src/_dialects.js'
+import { migrate } from '../src/_schema.js'
+import { openRegistry, parseConnectionUrl, RegistryError, SCHEMA_VERSION } from '../src/index.js'
+import { withClient, withMysql } from '../src/testing.js'
+import { backends, open, pgBase } from './helpers.js'
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'open-and-heartbeat.mjs')
 const BINARY = 'forklift-volume'
-
-interface Backend {
-  name: string
-  skip: boolean
-  url(): Promise<string>
-}
-
-const backends: Backend[] = [
-  {
-    name: 'sqlite',
-    skip: false,
-    url: async () => `sqlite:///${join(tempDir(), 'state', 'registry.sqlite')}`,
-  },
-  { name: 'postgres', skip: !pgBase, url: () => pgSchemaUrl(pgBase!) },
-]
-
-function open(url: string): Registry {
-  const r = openRegistry(url)
-  onTestFinished(() => r.close())
-  return r
-}
+const POOL = { poolSize: 1, connectTimeoutMs: 5000 }
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 
 function forkChild(url: string, host: string) {
   return killOnFinish(
     fork(FIXTURE, [url, host], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
   )
+}
+
+async function rejection(p: Promise<unknown>): Promise<RegistryError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  expect(err).toBeInstanceOf(RegistryError)
+  return err as RegistryError
 }
 
 describe.each(backends)('registry on $name', (backend) => {
@@ -52,18 +42,34 @@ describe.each(backends)('registry on $name', (backend) => {
         binary: BINARY,
         topic: BINARY,
         cluster: null,
+        availabilityZone: 'nova',
         reportCount: 0,
         disabled: false,
+        frozen: false,
+        replicationStatus: 'not-capable',
+        activeBackendId: null,
         lastHeartbeat: null,
+        crashedAt: null,
+        deleted: false,
+        deletedAt: null,
       })
+      expect(a.uuid).toMatch(UUID)
       expect(a.createdAt).toBeInstanceOf(Date)
       await r.heartbeat(a.id)
-      const again = await r.register({ host: 'node1@lvm', binary: BINARY, cluster: 'c1@lvm' })
+      const again = await r.register({
+        host: 'node1@lvm',
+        binary: BINARY,
+        cluster: 'c1@lvm',
+        availabilityZone: 'az2',
+      })
       expect(again.id).toBe(a.id)
+      expect(again.uuid).toBe(a.uuid)
       expect(again.cluster).toBe('c1@lvm')
+      expect(again.availabilityZone).toBe('az2')
       expect(again.reportCount).toBe(1)
       const other = await r.register({ host: 'node1@nfs', binary: BINARY })
       expect(other.id).not.toBe(a.id)
+      expect(other.uuid).not.toBe(a.uuid)
     },
   )
 
@@ -93,6 +99,22 @@ describe.each(backends)('registry on $name', (backend) => {
     },
   )
 
+  it.skipIf(backend.skip)('a crash mark is down until the next heartbeat', async () => {
+    const r = open(await backend.url())
+    const rec = await r.register({ host: 'h@a', binary: BINARY })
+    await r.heartbeat(rec.id)
+    const up = async () => (await r.listServices({ serviceDownTime: 60 }))[0]!.up
+    expect(await up()).toBe(true)
+    expect(await r.markCrashed('h@a', BINARY)).toBe(true)
+    expect(await up()).toBe(false) // well within service_down_time
+    expect((await r.getService('h@a', BINARY))?.crashedAt).toBeInstanceOf(Date)
+    await waitFor(async () => {
+      await r.heartbeat(rec.id)
+      return up()
+    }, 'a heartbeat newer than the crash')
+    expect(await r.markCrashed('nobody@a', BINARY)).toBe(false)
+  })
+
   it.skipIf(backend.skip)('disables and enables by host and binary', async () => {
     const r = open(await backend.url())
     await r.register({ host: 'h@a', binary: BINARY })
@@ -101,13 +123,110 @@ describe.each(backends)('registry on $name', (backend) => {
     expect((await r.getService('h@a', BINARY))?.disabled).toBe(true)
     const on = await r.setDisabled('h@a', BINARY, false)
     expect(on).toMatchObject({ disabled: false, disabledReason: null })
-    const err = await r.setDisabled('nope@x', BINARY, true).catch((e: unknown) => e)
-    expect(err).toBeInstanceOf(RegistryError)
-    expect((err as RegistryError).code).toBe('E_REGISTRY_NOT_FOUND')
-    expect((err as Error).message).toBe('no service "forklift-volume" on host "nope@x"')
-    expect(await r.removeService('h@a', BINARY)).toBe(true)
-    expect(await r.getService('h@a', BINARY)).toBeUndefined()
+    const err = await rejection(r.setDisabled('nope@x', BINARY, true))
+    expect(err.code).toBe('E_REGISTRY_NOT_FOUND')
+    expect(err.message).toBe('no service "forklift-volume" on host "nope@x"')
   })
+
+  it.skipIf(backend.skip)(
+    'removes a service softly: unlisted, its id dead, a new record when it registers again',
+    async () => {
+      const r = open(await backend.url())
+      const old = await r.register({ host: 'h@a', binary: BINARY })
+      await r.heartbeat(old.id)
+      expect(await r.removeService('h@a', BINARY)).toBe(true)
+      expect(await r.removeService('h@a', BINARY)).toBe(false)
+      expect(await r.getService('h@a', BINARY)).toBeUndefined()
+      expect(await r.listServices()).toEqual([])
+      expect(await r.heartbeat(old.id)).toBeUndefined()
+      await rejection(r.setDisabled('h@a', BINARY, true))
+      const fresh = await r.register({ host: 'h@a', binary: BINARY })
+      expect(fresh.id).not.toBe(old.id)
+      expect(fresh.uuid).not.toBe(old.uuid)
+      expect(fresh.reportCount).toBe(0)
+      // Removed again, and again: soft-deleted rows never collide with each other.
+      expect(await r.removeService('h@a', BINARY)).toBe(true)
+      await r.register({ host: 'h@a', binary: BINARY })
+      expect(await r.removeService('h@a', BINARY)).toBe(true)
+      expect(await r.listServices()).toEqual([])
+    },
+  )
+
+  it.skipIf(backend.skip)(
+    "creates a cluster with its first service, and copies the cluster's state to later ones",
+    async () => {
+      const url = await backend.url()
+      const r = open(url)
+      expect(await r.listClusters()).toEqual([])
+      const a = await r.register({ host: 'n1@lvm', binary: BINARY, cluster: 'c1@lvm' })
+      const clusters = await r.listClusters({ serviceDownTime: 60 })
+      expect(clusters).toEqual([
+        expect.objectContaining({
+          name: 'c1@lvm',
+          binary: BINARY,
+          disabled: false,
+          frozen: false,
+          replicationStatus: 'not-capable',
+          numHosts: 1,
+          numDownHosts: 1,
+          lastHeartbeat: null,
+          up: false,
+        }),
+      ])
+      await r.heartbeat(a.id)
+      const b = await r.register({ host: 'n2@lvm', binary: BINARY, cluster: 'c1@lvm' })
+      expect(await r.listClusters({ serviceDownTime: 60 })).toEqual([
+        expect.objectContaining({
+          id: clusters[0]!.id,
+          numHosts: 2,
+          numDownHosts: 1,
+          up: true,
+          lastHeartbeat: expect.any(Date),
+        }),
+      ])
+      expect(b.frozen).toBe(false)
+      // A cluster frozen by an operator (cinder's failover freeze): a joining service takes it on.
+      await freezeCluster(backend.name, url, 'c1@lvm')
+      const c = await r.register({ host: 'n3@lvm', binary: BINARY, cluster: 'c1@lvm' })
+      expect(c).toMatchObject({ frozen: true, replicationStatus: 'failed-over' })
+      // Same name, other binary: another cluster.
+      await r.register({ host: 'n1@lvm', binary: 'forklift-backup', cluster: 'c1@lvm' })
+      expect((await r.listClusters()).map((x) => [x.binary, x.name, x.numHosts])).toEqual([
+        ['forklift-backup', 'c1@lvm', 1],
+        [BINARY, 'c1@lvm', 3],
+      ])
+    },
+  )
+
+  it.skipIf(backend.skip)(
+    'removes a cluster only without hosts, or with --recursive its hosts too',
+    async () => {
+      const r = open(await backend.url())
+      await r.register({ host: 'n1@lvm', binary: BINARY, cluster: 'c1@lvm' })
+      await r.register({ host: 'n2@lvm', binary: BINARY, cluster: 'c1@lvm' })
+      await r.register({ host: 'n1@nfs', binary: BINARY, cluster: 'c1@nfs' })
+      const busy = await rejection(r.removeCluster(BINARY, 'c1@lvm'))
+      expect([busy.code, busy.message]).toEqual([
+        'E_REGISTRY_CLUSTER_HAS_HOSTS',
+        'cluster "c1@lvm" still has 2 service(s)',
+      ])
+      expect(await r.removeCluster(BINARY, 'c1@lvm', { recursive: true })).toEqual({
+        removedServices: 2,
+      })
+      expect((await r.listServices()).map((s) => s.host)).toEqual(['n1@nfs'])
+      expect((await r.listClusters()).map((c) => c.name)).toEqual(['c1@nfs'])
+      const missing = await rejection(r.removeCluster(BINARY, 'c1@lvm'))
+      expect([missing.code, missing.message]).toEqual([
+        'E_REGISTRY_NOT_FOUND',
+        'no cluster "c1@lvm" of binary "forklift-volume"',
+      ])
+      await r.removeService('n1@nfs', BINARY)
+      expect(await r.removeCluster(BINARY, 'c1@nfs')).toEqual({ removedServices: 0 })
+      // A service of a removed cluster that registers again recreates it.
+      await r.register({ host: 'n1@lvm', binary: BINARY, cluster: 'c1@lvm' })
+      expect((await r.listClusters()).map((c) => [c.name, c.numHosts])).toEqual([['c1@lvm', 1]])
+    },
+  )
 
   it.skipIf(backend.skip)(
     'migrates once when several processes open a fresh database at the same time',
@@ -130,7 +249,44 @@ describe.each(backends)('registry on $name', (backend) => {
         'host2@a',
         'host3@a',
       ])
-      expect(SCHEMA_VERSION).toBe(1)
+      expect(SCHEMA_VERSION).toBe(2)
+    },
+  )
+
+  it.skipIf(backend.skip)(
+    'upgrades a schema 1 database in place: rows keep their ids and gain uuids and defaults',
+    async () => {
+      const url = await backend.url()
+      const { db } = createKysely(parseConnectionUrl(url), url, POOL, silentLogger())
+      await migrate(db, backend.name, 1)
+      const now = new Date().toISOString().slice(0, 19).replace('T', ' ')
+      for (const host of ['old1@a', 'old2@a']) {
+        await db
+          .insertInto('forklift_services')
+          .values({
+            host,
+            binary: BINARY,
+            topic: BINARY,
+            cluster: host === 'old1@a' ? 'c@a' : null,
+            report_count: 7,
+            disabled: false,
+            created_at: now,
+            updated_at: now,
+          } as never)
+          .execute()
+      }
+      const before = await db.selectFrom('forklift_services').select(['id', 'host']).execute()
+      await db.destroy()
+      const r = open(url)
+      const after = await r.listServices()
+      expect(after.map((s) => [s.id, s.host, s.reportCount, s.availabilityZone])).toEqual(
+        before.map((b) => [Number(b.id), b.host, 7, 'nova']),
+      )
+      expect(after.every((s) => UUID.test(s.uuid))).toBe(true)
+      expect(new Set(after.map((s) => s.uuid)).size).toBe(2)
+      const again = await r.register({ host: 'old1@a', binary: BINARY, cluster: 'c@a' })
+      expect(again.id).toBe(after[0]!.id)
+      expect((await r.listClusters()).map((c) => c.name)).toEqual(['c@a'])
     },
   )
 
@@ -155,7 +311,7 @@ describe.each(backends)('registry on $name', (backend) => {
       expect(fdsOf('self')).not.toContain(dbFile)
       await parent.listServices()
       expect(fdsOf('self')).toContain(dbFile)
-    } else {
+    } else if (backend.name === 'postgres') {
       const names = () =>
         withClient(pgBase!, async (c) => {
           const res = await c.query<{ application_name: string }>(
@@ -172,35 +328,70 @@ describe.each(backends)('registry on $name', (backend) => {
       )
       await parent.listServices()
       expect(await names()).toContain(`forklift-registry[${process.pid}]`)
+    } else {
+      // Each test has its own database: its sessions are the child's, then ours too.
+      const database = new URL(url).pathname.slice(1)
+      const sessions = () =>
+        withMysql(url, async (c) => {
+          const [rows] = await c.query(
+            'select count(*) as n from information_schema.processlist where db = ? and id <> connection_id()',
+            [database],
+          )
+          return Number((rows as Array<{ n: number }>)[0]!.n)
+        })
+      expect(await sessions()).toBe(1)
+      await parent.listServices()
+      expect(await sessions()).toBe(2)
     }
     child.send('exit')
     await once(child, 'exit')
   })
 })
 
+/** Sets a cluster frozen and failed over behind the API's back, as an operator's failover would. */
+async function freezeCluster(kind: string, url: string, name: string): Promise<void> {
+  const statement = `update forklift_clusters set frozen = ${kind === 'postgres' ? 'true' : '1'}, replication_status = 'failed-over' where name = '${name}'`
+  if (kind === 'postgres') await withClient(url, (c) => c.query(statement))
+  else if (kind === 'mysql') await withMysql(url, (c) => c.query(statement))
+  else {
+    const { DatabaseSync } = await import('node:sqlite')
+    const db = new DatabaseSync(url.slice('sqlite:///'.length))
+    db.exec('PRAGMA busy_timeout = 5000')
+    db.exec(statement)
+    db.close()
+  }
+}
+
 describe('registry errors', () => {
-  it('rejects unsupported and malformed URLs with one line', () => {
-    expect(() => openRegistry('mysql://u:secret@h/db')).toThrow(
-      'unsupported connection URL mysql://u:***@h/db: MySQL is not supported (use sqlite:// or postgresql://)',
+  it('names a malformed or unsupported URL in one line, password redacted', () => {
+    expect(() => openRegistry('oracle://u:secret@h/db')).toThrow(
+      'unsupported connection URL "oracle://u:***@h/db": expected sqlite:///…, postgresql://… or mysql://…',
+    )
+    expect(() => openRegistry('mysql://u:secret@h:3306')).toThrow(
+      'bad MySQL connection URL mysql://u:***@h:3306: it names no database (mysql://user:pass@host:3306/<database>)',
     )
     expect(() => openRegistry('sqlite://relative.db')).toThrow(/bad SQLite connection URL/)
     expect(() => openRegistry('/var/lib/x.sqlite')).toThrow(/unsupported connection URL/)
   })
 
   it('reports an unreachable database as E_REGISTRY_CONNECT, and a later call tries again', async () => {
-    const r = open('postgresql://forklift:secret@127.0.0.1:1/none')
-    const err = (await r.listServices().catch((e: unknown) => e)) as RegistryError
-    expect(err.code).toBe('E_REGISTRY_CONNECT')
-    expect(err.message).toBe('cannot open registry postgres://forklift:***@127.0.0.1:1/none')
-    const again = (await r.listServices().catch((e: unknown) => e)) as RegistryError
-    expect(again.code).toBe('E_REGISTRY_CONNECT')
+    for (const [url, shown] of [
+      ['postgresql://forklift:secret@127.0.0.1:1/none', 'postgres://forklift:***@127.0.0.1:1/none'],
+      ['mysql://forklift:secret@127.0.0.1:1/none', 'mysql://forklift:***@127.0.0.1:1/none'],
+    ] as const) {
+      const r = open(url)
+      const err = await rejection(r.listServices())
+      expect(err.code).toBe('E_REGISTRY_CONNECT')
+      expect(err.message).toBe(`cannot open registry ${shown}`)
+      expect((await rejection(r.listServices())).code).toBe('E_REGISTRY_CONNECT')
+    }
   })
 
   it('with mustExist, refuses to create a SQLite registry that is not there', async () => {
     const path = join(tempDir(), 'typo.sqlite')
     const r = openRegistry(`sqlite:///${path}`, { mustExist: true })
     onTestFinished(() => r.close())
-    const err = (await r.listServices().catch((e: unknown) => e)) as RegistryError
+    const err = await rejection(r.listServices())
     expect(err.code).toBe('E_REGISTRY_CONNECT')
     expect(err.message).toBe(
       `registry sqlite:///${path} does not exist (no service has registered there yet)`,
@@ -217,12 +408,10 @@ describe('registry errors', () => {
     const db = new DatabaseSync(url.slice('sqlite:///'.length))
     db.exec('insert into forklift_registry_schema (version) values (99)')
     db.close()
-    const err = (await open(url)
-      .open()
-      .catch((e: unknown) => e)) as RegistryError
+    const err = await rejection(open(url).open())
     expect(err.code).toBe('E_REGISTRY_SCHEMA')
     expect(err.message).toBe(
-      'registry schema version 99 is newer than this forklift understands (1)',
+      'registry schema version 99 is newer than this forklift understands (2)',
     )
   })
 })

@@ -1,15 +1,12 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createLogger } from '@forklift/log'
-import { Service } from '@forklift/supervisor/service'
+import { openRegistry, type Registry } from '@forklift/registry'
 import { readJsonLines, tempDir, waitFor } from '@forklift/test-utils'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import {
-  HeartbeatReporter,
-  openRegistry,
-  type Registry,
-  RegistryError,
   VOLUME_BINARY,
+  VolumeError,
   VolumeService,
   type VolumeServiceOptions,
 } from '../src/index.js'
@@ -53,82 +50,19 @@ async function reportCount(registry: Registry, host: string): Promise<number> {
   return (await registry.getService(host, VOLUME_BINARY))?.reportCount ?? -1
 }
 
-describe('HeartbeatReporter', () => {
-  it('counts up on its service timer and stops with the service', async () => {
-    const { registry } = setup()
-    const service = new Service()
-    const reporter = new HeartbeatReporter({
-      registry,
-      service: { host: 'h@a', binary: VOLUME_BINARY },
-      reportInterval: 0.05,
-    })
-    reporter.attach(service)
-    await waitFor(async () => (await reportCount(registry, 'h@a')) >= 3, 'three heartbeats')
-    await service.stop(true)
-    const after = await reportCount(registry, 'h@a')
-    await new Promise((r) => setTimeout(r, 200)) // would have been ~4 more heartbeats
-    expect(await reportCount(registry, 'h@a')).toBe(after)
-  })
-
-  it('logs a database outage once, retries every interval and says when it recovered', async () => {
-    const { dir, logger, messages } = setup()
-    const blocker = join(dir, 'db')
-    writeFileSync(blocker, 'not a directory') // the registry file cannot be created under it
-    const registry = openRegistry(`sqlite:///${join(blocker, 'registry.sqlite')}`)
-    onTestFinished(() => registry.close())
-    const reporter = new HeartbeatReporter({
-      registry,
-      service: { host: 'h@a', binary: VOLUME_BINARY },
-      reportInterval: 1,
-      logger,
-    })
-    expect(await reporter.reportOnce()).toBeUndefined()
-    expect(await reporter.reportOnce()).toBeUndefined()
-    expect(messages().filter((m) => m === 'model server went away')).toHaveLength(1)
-    rmSync(blocker)
-    mkdirSync(blocker)
-    expect((await reporter.reportOnce())?.reportCount).toBe(1)
-    expect(messages()).toContain('Recovered model server connection!')
-  })
-
-  it('sends nothing while the manager is not working, and says so each interval', async () => {
-    const { registry, logger, messages } = setup()
-    const reporter = new HeartbeatReporter({
-      registry,
-      service: { host: 'h@a', binary: VOLUME_BINARY },
-      reportInterval: 1,
-      isWorking: () => false,
-      logger,
-    })
-    expect(await reporter.reportOnce()).toBeUndefined()
-    expect(await reporter.reportOnce()).toBeUndefined()
-    expect(await registry.getService('h@a', VOLUME_BINARY)).toBeUndefined()
-    expect(messages()).toEqual([
-      'Manager for service forklift-volume h@a is reporting problems, not sending heartbeat. Service will appear "down".',
-      'Manager for service forklift-volume h@a is reporting problems, not sending heartbeat. Service will appear "down".',
-    ])
-  })
-
-  it('recreates a record an operator deleted', async () => {
-    const { registry } = setup()
-    const reporter = new HeartbeatReporter({
-      registry,
-      service: { host: 'h@a', binary: VOLUME_BINARY },
-      reportInterval: 1,
-    })
-    await reporter.reportOnce()
-    await registry.removeService('h@a', VOLUME_BINARY)
-    expect((await reporter.reportOnce())?.reportCount).toBe(1)
-  })
-})
-
 describe('VolumeService', () => {
   it('registers, heartbeats, runs periodic tasks and stops the driver', async () => {
     const { url, logger, registry } = setup()
     const countFile = join(tempDir(), 'count')
     writeFileSync(countFile, '')
     const svc = volumeService(
-      { connection: url, cluster: 'c@a', config: { count_file: countFile } },
+      {
+        connection: url,
+        cluster: 'c@a',
+        availabilityZone: 'az1',
+        volumeDriver: './counting-driver.mjs#activeActive',
+        config: { count_file: countFile },
+      },
       logger,
     )
     await svc.start()
@@ -142,7 +76,13 @@ describe('VolumeService', () => {
       'periodic tasks',
     )
     const rec = await registry.getService('node1@a', VOLUME_BINARY)
-    expect(rec).toMatchObject({ cluster: 'c@a', topic: VOLUME_BINARY, id: svc.record?.id })
+    expect(rec).toMatchObject({
+      cluster: 'c@a',
+      availabilityZone: 'az1',
+      topic: VOLUME_BINARY,
+      id: svc.record?.id,
+    })
+    expect((await registry.listClusters()).map((c) => c.name)).toEqual(['c@a'])
     await svc.stop(true)
     await svc.wait()
     expect(readFileSync(countFile, 'utf8')).toMatch(/stop\n$/)
@@ -153,7 +93,7 @@ describe('VolumeService', () => {
     const svc = volumeService(
       {
         connection: url,
-        volumeDriver: '@forklift/registry/sample-driver#createDriver',
+        volumeDriver: '@forklift/volume/sample-driver#createDriver',
         config: { volume_dir: tempDir() },
       },
       logger,
@@ -187,23 +127,38 @@ describe('VolumeService', () => {
       { connection: url, volumeDriver: './nope.mjs#createDriver' },
       logger,
     )
-    const e1 = (await missing.start().catch((e: unknown) => e)) as RegistryError
-    expect(e1).toBeInstanceOf(RegistryError)
+    const e1 = (await missing.start().catch((e: unknown) => e)) as VolumeError
+    expect(e1).toBeInstanceOf(VolumeError)
     expect(e1.code).toBe('E_DRIVER_LOAD')
     expect(e1.message).toBe('cannot load volume_driver "./nope.mjs#createDriver"')
     const noExport = volumeService(
       { connection: url, volumeDriver: './counting-driver.mjs#nothing' },
       logger,
     )
-    expect(((await noExport.start().catch((e: unknown) => e)) as RegistryError).message).toBe(
+    expect(((await noExport.start().catch((e: unknown) => e)) as VolumeError).message).toBe(
       'volume_driver "./counting-driver.mjs#nothing": module has no function export "nothing"',
     )
     const throwing = volumeService(
       { connection: url, volumeDriver: './throwing-factory-driver.mjs#createDriver' },
       logger,
     )
-    const e3 = (await throwing.start().catch((e: unknown) => e)) as RegistryError
+    const e3 = (await throwing.start().catch((e: unknown) => e)) as VolumeError
     expect(e3.code).toBe('E_DRIVER_START')
     expect(e3.message).toBe('volume driver for node1@a failed to start: cannot construct driver')
+  })
+
+  it("refuses a cluster for a driver that does not declare active-active support, with cinder's message", async () => {
+    const { url, logger, registry } = setup()
+    const svc = volumeService(
+      { connection: url, cluster: 'c@a', volumeDriver: './counting-driver.mjs#createDriver' },
+      logger,
+    )
+    const err = (await svc.start().catch((e: unknown) => e)) as VolumeError
+    expect(err).toBeInstanceOf(VolumeError)
+    expect([err.code, err.message]).toEqual([
+      'E_DRIVER_ACTIVE_ACTIVE',
+      'Active-Active configuration is not currently supported by driver ./counting-driver.mjs#createDriver.',
+    ])
+    expect(await registry.listServices()).toEqual([]) // refused before registering, as cinder
   })
 })

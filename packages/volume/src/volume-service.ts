@@ -1,30 +1,37 @@
-import { formatError } from '@forklift/errors'
+import { formatError, isForkliftError } from '@forklift/errors'
 import type { Logger } from '@forklift/log'
-import { Service } from '@forklift/supervisor/service'
-import { loadDriverFactory, type VolumeDriver } from './driver.js'
-import { RegistryError } from './errors.js'
-import { HeartbeatReporter } from './heartbeat.js'
 import {
-  DEFAULT_PERIODIC_FUZZY_DELAY,
-  DEFAULT_PERIODIC_INTERVAL,
+  DEFAULT_AVAILABILITY_ZONE,
   DEFAULT_REPORT_INTERVAL,
   DEFAULT_SERVICE_DOWN_TIME,
   effectiveServiceDownTime,
-} from './liveness.js'
-import { openRegistry, type Registry, type ServiceRecord } from './registry.js'
+  HeartbeatReporter,
+  openRegistry,
+  type Registry,
+  type ServiceRecord,
+} from '@forklift/registry'
+import { Service } from '@forklift/supervisor/service'
+import { checkActiveActive, loadDriverFactory, type VolumeDriver } from './driver.js'
+import { VolumeError } from './errors.js'
+
+/** cinder's default periodic_interval and periodic_fuzzy_delay, in seconds. */
+export const DEFAULT_PERIODIC_INTERVAL = 60
+export const DEFAULT_PERIODIC_FUZZY_DELAY = 60
 
 /** The binary (and topic) volume services register as, like cinder's `cinder-volume`. */
 export const VOLUME_BINARY = 'forklift-volume'
 
 /** Plain JSON, so a launcher can hand it to a worker process. */
 export interface VolumeServiceOptions {
-  /** Registry connection URL (`sqlite:///…`, `postgresql://…`). */
+  /** Registry connection URL (`sqlite:///…`, `postgresql://…`, `mysql://…`). */
   connection: string
   backend: string
   /** `host@backend`. */
   host: string
-  /** `cluster@backend`, or null. */
+  /** `cluster@backend`, or null. A cluster needs a driver that declares active-active support. */
   cluster?: string | null
+  /** The backend's availability zone (default `nova`, cinder's storage_availability_zone). */
+  availabilityZone?: string
   binary?: string
   topic?: string
   /** `<module>#<export>` of a VolumeDriverFactory. */
@@ -52,7 +59,8 @@ export interface VolumeServiceOptions {
  * launcher Service contract (`start`, `stop`, `wait`, `reset`). The database
  * is opened in `start()`, i.e. in the worker process that runs the service.
  *
- * A driver that cannot be loaded or built makes `start()` reject (the launcher
+ * A driver that cannot be loaded or built, or a cluster for a driver that does
+ * not declare active-active support, makes `start()` reject (the launcher
  * skips the backend). A driver whose doSetup/checkForSetupError fails keeps the
  * service running but not working: no heartbeats, so it shows down.
  */
@@ -83,7 +91,13 @@ export class VolumeService extends Service {
   override async start(): Promise<void> {
     const o = this.options
     const binary = o.binary ?? VOLUME_BINARY
-    const identity = { host: o.host, binary, topic: o.topic ?? binary, cluster: o.cluster ?? null }
+    const identity = {
+      host: o.host,
+      binary,
+      topic: o.topic ?? binary,
+      cluster: o.cluster ?? null,
+      availabilityZone: o.availabilityZone ?? DEFAULT_AVAILABILITY_ZONE,
+    }
     const reportInterval = o.reportInterval ?? DEFAULT_REPORT_INTERVAL
     const periodicInterval = o.periodicInterval ?? DEFAULT_PERIODIC_INTERVAL
     effectiveServiceDownTime(
@@ -97,6 +111,7 @@ export class VolumeService extends Service {
     )
 
     const factory = await loadDriverFactory(o.volumeDriver, o.baseDir)
+    checkActiveActive(factory, o.volumeDriver, identity.cluster)
     this.#registry ??= openRegistry(o.connection, { logger: this.logger })
     try {
       this.#record = await this.#registry.register(identity)
@@ -110,9 +125,9 @@ export class VolumeService extends Service {
     } catch (cause) {
       await this.#registry.close()
       this.#registry = undefined
-      if (cause instanceof RegistryError) throw cause
+      if (isForkliftError(cause)) throw cause
       // The message carries the cause: only name, message and code cross the launcher's IPC.
-      throw new RegistryError(
+      throw new VolumeError(
         'E_DRIVER_START',
         `volume driver for ${o.host} failed to start: ${formatError(cause)}`,
         { cause },

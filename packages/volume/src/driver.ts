@@ -2,7 +2,7 @@ import { createRequire } from 'node:module'
 import { isAbsolute, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { MinimalLogger as Logger } from '@forklift/log'
-import { RegistryError } from './errors.js'
+import { VolumeError } from './errors.js'
 
 /** What a driver factory is given: its backend's identity and its own config section. */
 export interface VolumeDriverContext {
@@ -30,10 +30,32 @@ export interface VolumeDriver {
   stop?(): unknown
 }
 
-/** A driver module's export: builds a driver for one backend. */
-export type VolumeDriverFactory = (
+/**
+ * A driver module's export: builds a driver for one backend. It declares
+ * whether several hosts may run the same backend at once (cinder's
+ * `SUPPORTS_ACTIVE_ACTIVE`) as a property of the function, so the launcher
+ * can refuse a clustered backend before building anything:
+ * `export const createDriver = Object.assign((ctx) => …, { supportsActiveActive: true })`.
+ */
+export type VolumeDriverFactory = ((
   context: VolumeDriverContext,
-) => VolumeDriver | Promise<VolumeDriver>
+) => VolumeDriver | Promise<VolumeDriver>) & { supportsActiveActive?: boolean }
+
+/** cinder's refusal of a cluster for a driver that cannot run active-active (cinder/volume/manager.py). */
+export function activeActiveMessage(volumeDriver: string): string {
+  return `Active-Active configuration is not currently supported by driver ${volumeDriver}.`
+}
+
+/** Throws E_DRIVER_ACTIVE_ACTIVE when `cluster` is set and the factory does not declare active-active support. */
+export function checkActiveActive(
+  factory: VolumeDriverFactory,
+  volumeDriver: string,
+  cluster: string | null | undefined,
+): void {
+  if (cluster && factory.supportsActiveActive !== true) {
+    throw new VolumeError('E_DRIVER_ACTIVE_ACTIVE', activeActiveMessage(volumeDriver))
+  }
+}
 
 /**
  * Loads `volume_driver`: `<module>#<export>`, like the pipeline's `use =`.
@@ -51,7 +73,7 @@ export async function loadDriverFactory(
   const specifier = hash >= 0 ? text.slice(0, hash) : text
   const exportName = hash >= 0 ? text.slice(hash + 1) : 'default'
   if (!specifier || !exportName) {
-    throw new RegistryError(
+    throw new VolumeError(
       'E_DRIVER_LOAD',
       `bad volume_driver ${JSON.stringify(ref)}: expected <module>#<export>`,
     )
@@ -60,13 +82,13 @@ export async function loadDriverFactory(
   try {
     mod = await import(resolveSpecifier(specifier, baseDir))
   } catch (cause) {
-    throw new RegistryError('E_DRIVER_LOAD', `cannot load volume_driver ${JSON.stringify(ref)}`, {
+    throw new VolumeError('E_DRIVER_LOAD', `cannot load volume_driver ${JSON.stringify(ref)}`, {
       cause,
     })
   }
   const factory = mod[exportName]
   if (typeof factory !== 'function') {
-    throw new RegistryError(
+    throw new VolumeError(
       'E_DRIVER_LOAD',
       `volume_driver ${JSON.stringify(ref)}: module has no function export ${JSON.stringify(exportName)}`,
     )

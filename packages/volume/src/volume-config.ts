@@ -1,0 +1,131 @@
+import { hostname } from 'node:os'
+import { dirname, resolve } from 'node:path'
+import { ConfigError, configFloatValue, configTrueValue, listFromCsv } from '@forklift/config'
+import { loadOsloConfig, type OsloConfig } from '@forklift/config/oslo'
+import {
+  DEFAULT_AVAILABILITY_ZONE,
+  DEFAULT_REPORT_INTERVAL,
+  DEFAULT_SERVICE_DOWN_TIME,
+  DEFAULT_STATE_PATH,
+  defaultConnectionUrl,
+} from '@forklift/registry'
+import { launcherOptionsFromConf, type RestartMethod } from '@forklift/supervisor/launcher'
+import { DEFAULT_PERIODIC_FUZZY_DELAY, DEFAULT_PERIODIC_INTERVAL } from './volume-service.js'
+
+/** One enabled backend, as its own config section describes it. */
+export interface BackendConfig {
+  name: string
+  /** `<host>@<backend>`, where host is the section's own `backend_host` or `[DEFAULT] host`. */
+  host: string
+  /** `<cluster>@<backend>`, or null. */
+  cluster: string | null
+  /** The section's `backend_availability_zone`, else `[DEFAULT] storage_availability_zone`. */
+  availabilityZone: string
+  /** `volume_driver`, or undefined when the section does not set it. */
+  volumeDriver: string | undefined
+  volumeBackendName: string
+  /** [DEFAULT] + the section, what the driver is given. */
+  options: Record<string, string>
+  /** Whether the section exists at all. */
+  hasSection: boolean
+}
+
+/** The volume launcher's configuration, read the way cinder-volume reads cinder.conf. */
+export interface VolumeConfig {
+  files: string[]
+  /** Relative `volume_driver` paths resolve against this (the config file's directory). */
+  baseDir: string
+  enabledBackends: string[]
+  host: string
+  cluster: string | null
+  reportInterval: number
+  periodicInterval: number
+  periodicFuzzyDelay: number
+  serviceDownTime: number
+  /** Seconds a graceful stop may take (0 = forever); the ProcessLauncher's. */
+  gracefulShutdownTimeout: number
+  /** What SIGHUP does to the workers (as a daemon). */
+  restartMethod: RestartMethod
+  statePath: string
+  connection: string
+  logFile: string | undefined
+  debug: boolean
+  backends: BackendConfig[]
+}
+
+/**
+ * Loads `--config-file` and then every `*.conf` of `--config-dir` (later files
+ * win, as oslo.config does; see `@forklift/config/oslo`) and reads cinder's
+ * options from them. ConfigError naming file, line, section and key for a bad value.
+ */
+export function loadVolumeConfig(configFile: string, configDir?: string): VolumeConfig {
+  const conf = loadOsloConfig(configFile, configDir)
+  const d = (key: string) => conf.get('DEFAULT', key)
+  const num = (key: string, def: number, min: number) => {
+    const v = d(key)
+    return v === undefined || v.trim() === ''
+      ? def
+      : configFloatValue(v, conf.where('DEFAULT', key), { min })
+  }
+
+  const host = d('host')?.trim() || hostname()
+  const clusterName = d('cluster')?.trim() || null
+  const statePath = resolve(d('state_path')?.trim() || DEFAULT_STATE_PATH)
+  const zone = d('storage_availability_zone')?.trim() || DEFAULT_AVAILABILITY_ZONE
+  const enabledBackends = listFromCsv(d('enabled_backends'))
+  const backends = enabledBackends.map((name): BackendConfig => {
+    const hasSection = conf.hasSection(name)
+    const own = (key: string) => (hasSection ? conf.get(name, key)?.trim() || undefined : undefined)
+    return {
+      name,
+      host: `${own('backend_host') || host}@${name}`,
+      cluster: clusterName ? `${clusterName}@${name}` : null,
+      availabilityZone: own('backend_availability_zone') || zone,
+      volumeDriver: own('volume_driver'),
+      volumeBackendName: own('volume_backend_name') || name,
+      options: conf.section(name),
+      hasSection,
+    }
+  })
+  const launcher = launcherOptions(conf)
+  return {
+    files: conf.files,
+    baseDir: dirname(resolve(configFile)),
+    enabledBackends,
+    host,
+    cluster: clusterName,
+    reportInterval: num('report_interval', DEFAULT_REPORT_INTERVAL, 0.001),
+    periodicInterval: num('periodic_interval', DEFAULT_PERIODIC_INTERVAL, 0),
+    periodicFuzzyDelay: num('periodic_fuzzy_delay', DEFAULT_PERIODIC_FUZZY_DELAY, 0),
+    serviceDownTime: num('service_down_time', DEFAULT_SERVICE_DOWN_TIME, 0.001),
+    gracefulShutdownTimeout: launcher.gracefulShutdownTimeout ?? 60,
+    restartMethod: launcher.restartMethod ?? 'reload',
+    statePath,
+    connection: conf.get('database', 'connection')?.trim() || defaultConnectionUrl(statePath),
+    logFile: d('log_file')?.trim() || undefined,
+    debug: configTrueValue(d('debug')),
+    backends,
+  }
+}
+
+/**
+ * The launcher's own options, read by the supervisor's one reader of them;
+ * its error becomes a ConfigError that says where the bad value is.
+ */
+function launcherOptions(conf: OsloConfig): ReturnType<typeof launcherOptionsFromConf> {
+  const out: ReturnType<typeof launcherOptionsFromConf> = {}
+  for (const key of ['graceful_shutdown_timeout', 'restart_method'] as const) {
+    try {
+      Object.assign(out, launcherOptionsFromConf({ [key]: conf.get('DEFAULT', key) }))
+    } catch (err) {
+      // The supervisor's message names the key; the location says it already.
+      const problem = (err as Error).message.replace(new RegExp(`^${key} `), '')
+      throw new ConfigError('E_CONFIG_VALUE', conf.where('DEFAULT', key), problem)
+    }
+  }
+  return out
+}
+
+/** cinder-volume's line when enabled_backends is missing or empty (cinder/cmd/volume.py). */
+export const NO_ENABLED_BACKENDS_MESSAGE =
+  'Configuration for forklift-volume does not specify "enabled_backends". Using DEFAULT section to configure drivers is not supported since Ocata.'
