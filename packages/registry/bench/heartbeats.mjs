@@ -5,8 +5,8 @@
 // whose URL is unset is skipped with a message. The services are spread over
 // PROCESSES worker processes, each with its own registry handle, as volume
 // workers would be; every service heartbeats back to back for SECONDS. The
-// floor beside them: the same UPDATE on bare node:sqlite in one process, with
-// no query layer and no file checks.
+// floor beside them: the same UPDATE on bare node:sqlite in one process (same
+// journal and synchronous settings), with no query layer and no file checks.
 //   pnpm --filter @forklift/registry bench
 import { fork } from 'node:child_process'
 import { once } from 'node:events'
@@ -94,6 +94,7 @@ if (process.argv[2] === 'worker') {
 function sqliteFloor(path) {
   const db = new DatabaseSync(path)
   db.exec('PRAGMA journal_mode = TRUNCATE')
+  db.exec('PRAGMA synchronous = NORMAL')
   db.exec('create table s (id integer primary key, report_count integer, last_heartbeat text)')
   db.exec('insert into s (report_count) values (0)')
   const update = db.prepare(

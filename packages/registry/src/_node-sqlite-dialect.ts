@@ -36,9 +36,13 @@ class NodeSqliteDatabase implements SqliteDatabase {
     // pages over the new one. A rollback journal keeps no such state between
     // transactions, and each transaction re-reads the file's change counter,
     // so every connection sees a replaced or overwritten file. TRUNCATE
-    // spares the create and unlink of DELETE; heartbeats are tiny, so the
-    // fsyncs of the default synchronous = FULL cost little (see the bench).
+    // spares the create and unlink of DELETE. synchronous = NORMAL syncs at
+    // the critical moments only: several times FULL's heartbeats/s on this
+    // disk (see the bench), at a risk SQLite calls very small, on old
+    // filesystems, of damage on power loss — which the file checks report,
+    // and which services recover from by registering again.
     this.#db.exec('PRAGMA journal_mode = TRUNCATE')
+    this.#db.exec('PRAGMA synchronous = NORMAL')
   }
 
   prepare(sql: string): SqliteStatement {

@@ -1,4 +1,4 @@
-import { isAbsolute, join, resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { RegistryError } from './errors.js'
 
 /** The databases a registry runs on. */
@@ -39,7 +39,7 @@ export function parseConnectionUrl(url: string, cwd: string = process.cwd()): Re
       )
     }
     const p = decodeURIComponent(rest.slice(3).split('?')[0]!)
-    return { kind: 'sqlite', path: isAbsolute(p) ? p : resolve(cwd, p), url: text }
+    return { kind: 'sqlite', path: resolve(cwd, p), url: text }
   }
   if (base === 'postgres' || base === 'postgresql') {
     return { kind: 'postgres', url: networkUrl(text, scheme!, 'postgres', 'PostgreSQL') }
