@@ -39,12 +39,7 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
   'service list': async (c) => {
     expectArgs('service list', c.args, [])
     const services = await c.registry.listServices({ serviceDownTime: c.downTime })
-    c.stdout.write(
-      c.json
-        ? `${JSON.stringify(serviceListJson(services), null, 2)}\n`
-        : formatServiceTable(services),
-    )
-    return 0
+    return print(c, c.json ? serviceListJson(services) : formatServiceTable(services))
   },
   'service remove': async (c) => {
     const [binary, host] = expectArgs('service remove', c.args, ['BINARY', 'HOST'])
@@ -60,12 +55,7 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
   'cluster list': async (c) => {
     expectArgs('cluster list', c.args, [])
     const clusters = await c.registry.listClusters({ serviceDownTime: c.downTime })
-    c.stdout.write(
-      c.json
-        ? `${JSON.stringify(clusterListJson(clusters), null, 2)}\n`
-        : formatClusterTable(clusters),
-    )
-    return 0
+    return print(c, c.json ? clusterListJson(clusters) : formatClusterTable(clusters))
   },
   'cluster remove': async (c) => {
     const [binary, name] = expectArgs('cluster remove', c.args, ['BINARY', 'CLUSTER'])
@@ -90,6 +80,12 @@ const SUBCOMMANDS: Record<string, Subcommand> = {
       throw err
     }
   },
+}
+
+/** A table as is, JSON pretty-printed; exit status 0. */
+function print(c: Context, out: string | object[]): number {
+  c.stdout.write(typeof out === 'string' ? out : `${JSON.stringify(out, null, 2)}\n`)
+  return 0
 }
 
 async function setDisabled(c: Context, disable: boolean): Promise<number> {

@@ -12,6 +12,7 @@ export {
   DEFAULT_AVAILABILITY_ZONE,
   isRecordUp,
   type ListOptions,
+  type ManagedState,
   type OpenRegistryOptions,
   openRegistry,
   Registry,

@@ -20,8 +20,21 @@ export const DEFAULT_AVAILABILITY_ZONE = 'nova'
 /** cinder's replication states that a service keeps even when its cluster says otherwise. */
 const REPLICATION_ERROR_STATES = ['error', 'failover-error']
 
+/** What services and clusters both carry: operator state and record times. */
+export interface ManagedState {
+  disabled: boolean
+  disabledReason: string | null
+  /** cinder's failover freeze: no management operations while true. */
+  frozen: boolean
+  /** cinder's replication status (`not-capable`, `enabled`, `failed-over`, …). */
+  replicationStatus: string
+  activeBackendId: string | null
+  createdAt: Date
+  updatedAt: Date
+}
+
 /** A service record, normalised (UTC `Date`s, real booleans) whatever the database. */
-export interface ServiceRecord {
+export interface ServiceRecord extends ManagedState {
   id: number
   /** Stable across restarts of the service, unique in the registry. */
   uuid: string
@@ -32,15 +45,6 @@ export interface ServiceRecord {
   cluster: string | null
   availabilityZone: string
   reportCount: number
-  disabled: boolean
-  disabledReason: string | null
-  /** cinder's failover freeze: no management operations while true. */
-  frozen: boolean
-  /** cinder's replication status (`not-capable`, `enabled`, `failed-over`, …). */
-  replicationStatus: string
-  activeBackendId: string | null
-  createdAt: Date
-  updatedAt: Date
   /** The last heartbeat; `null` until the first one. */
   lastHeartbeat: Date | null
   /** When a launcher last saw the service's process die; it is down until a later heartbeat. */
@@ -56,17 +60,10 @@ export interface ServiceStatus extends ServiceRecord {
 }
 
 /** A cluster record with what its services say, as `cluster list` shows it. */
-export interface ClusterStatus {
+export interface ClusterStatus extends ManagedState {
   id: number
   name: string
   binary: string
-  disabled: boolean
-  disabledReason: string | null
-  frozen: boolean
-  replicationStatus: string
-  activeBackendId: string | null
-  createdAt: Date
-  updatedAt: Date
   /** The newest heartbeat of its services. */
   lastHeartbeat: Date | null
   numHosts: number
@@ -610,13 +607,7 @@ function toRecord(row: Selectable<ServicesTable>): ServiceRecord {
     cluster: row.cluster ?? null,
     availabilityZone: row.availability_zone,
     reportCount: Number(row.report_count),
-    disabled: toBool(row.disabled),
-    disabledReason: row.disabled_reason ?? null,
-    frozen: toBool(row.frozen),
-    replicationStatus: row.replication_status,
-    activeBackendId: row.active_backend_id ?? null,
-    createdAt: toDate(row.created_at),
-    updatedAt: toDate(row.updated_at),
+    ...toManagedState(row),
     lastHeartbeat: toDateOrNull(row.last_heartbeat),
     crashedAt: toDateOrNull(row.crashed_at),
     deleted: toBool(row.deleted),
@@ -627,10 +618,11 @@ function toRecord(row: Selectable<ServicesTable>): ServiceRecord {
 function toCluster(
   row: Selectable<ClustersTable>,
 ): Omit<ClusterStatus, 'lastHeartbeat' | 'numHosts' | 'numDownHosts' | 'up'> {
+  return { id: Number(row.id), name: row.name, binary: row.binary, ...toManagedState(row) }
+}
+
+function toManagedState(row: Selectable<ServicesTable> | Selectable<ClustersTable>): ManagedState {
   return {
-    id: Number(row.id),
-    name: row.name,
-    binary: row.binary,
     disabled: toBool(row.disabled),
     disabledReason: row.disabled_reason ?? null,
     frozen: toBool(row.frozen),
