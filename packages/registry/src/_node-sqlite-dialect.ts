@@ -26,7 +26,17 @@ class NodeSqliteDatabase implements SqliteDatabase {
   constructor(path: string, url: string) {
     prepareSqlitePath(path, url)
     this.#db = new DatabaseSync(path)
-    this.watch = new SqliteFileWatch(path, url)
+    try {
+      this.watch = new SqliteFileWatch(path, url)
+      this.#configure()
+    } catch (err) {
+      // A file that is not a database fails here; no half-open connection may linger (and lock).
+      this.#db.close()
+      throw err
+    }
+  }
+
+  #configure(): void {
     // Several processes (one per backend, plus service-list) share the file:
     // wait for locks instead of failing.
     this.#db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`)
