@@ -10,12 +10,15 @@
 // request; failed requests during 10 seamless reloads under load (ours and
 // the wsgi-server's beside PM2's `reload`); time from kill -9 of a worker to a
 // new worker answering, and connections left unanswered meanwhile; RSS per
-// idle worker. Prints tables with ratios; asserts nothing (numbers from a
-// shared 2-core machine are noisy: compare inside one run).
+// idle worker, and the CPU time and wake-ups (voluntary context switches,
+// every thread) of an idle worker over BENCH_IDLE seconds. Prints tables with
+// ratios; asserts nothing (numbers from a shared 2-core machine are noisy:
+// compare inside one run).
 //
 // Environment: BENCH_DURATION (s, default 5), BENCH_CONNECTIONS (64),
 // BENCH_THREADS (2), BENCH_ONLY (comma-separated contender keys),
-// BENCH_RELOADS (10), BENCH_KILLS (3), BENCH_PARTS (throughput,kill,reload).
+// BENCH_RELOADS (10), BENCH_KILLS (3), BENCH_IDLE (s, 3),
+// BENCH_PARTS (throughput,kill,reload).
 import { execFile, execFileSync, fork, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
@@ -33,6 +36,7 @@ const CONNS = Number(process.env.BENCH_CONNECTIONS ?? 64)
 const THREADS = Number(process.env.BENCH_THREADS ?? 2)
 const RELOADS = Number(process.env.BENCH_RELOADS ?? 10)
 const KILLS = Number(process.env.BENCH_KILLS ?? 3)
+const IDLE_SEC = Number(process.env.BENCH_IDLE ?? 3)
 const ONLY = process.env.BENCH_ONLY?.split(',').filter(Boolean)
 const PARTS = new Set((process.env.BENCH_PARTS ?? 'throughput,kill,reload').split(','))
 const WORKERS = 2
@@ -103,6 +107,40 @@ function memory(pid) {
   } catch {
     return { rss: Number.NaN, pss: Number.NaN }
   }
+}
+
+/**
+ * CPU time (ns, from schedstat) and voluntary context switches (each one a
+ * wake-up after blocking) summed over every thread of `pid`, or undefined.
+ */
+function activity(pid) {
+  try {
+    let cpuNs = 0
+    let wakeups = 0
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      cpuNs += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0])
+      const status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8')
+      wakeups += Number(status.match(/^voluntary_ctxt_switches:\s+(\d+)/m)?.[1] ?? 0)
+    }
+    return { cpuNs, wakeups }
+  } catch {
+    return undefined
+  }
+}
+
+/** Per idle process over `seconds`: CPU as % of one core, and wake-ups per second. */
+async function idleActivity(pids, seconds) {
+  const before = pids.map(activity)
+  await sleep(seconds * 1000)
+  return pids.map((pid, i) => {
+    const a = before[i]
+    const b = activity(pid)
+    if (!a || !b) return { cpu: Number.NaN, wakeups: Number.NaN }
+    return {
+      cpu: ((b.cpuNs - a.cpuNs) / (seconds * 1e9)) * 100,
+      wakeups: (b.wakeups - a.wakeups) / seconds,
+    }
+  })
 }
 
 // ---------------------------------------------------------------- HTTP
@@ -501,6 +539,9 @@ for (const c of contenders) {
     r.rss = median(mem.map((m) => m.rss))
     r.pss = median(mem.map((m) => m.pss))
     r.managerRss = c.key === 'single' ? undefined : memory(run.manager).rss
+    const idle = await idleActivity(workers, IDLE_SEC)
+    r.idleCpu = median(idle.map((a) => a.cpu))
+    r.idleWakeups = median(idle.map((a) => a.wakeups))
     if (PARTS.has('throughput')) {
       await wrk(port, { duration: 1 }) // warm-up
       r.ka = await wrk(port)
@@ -607,16 +648,18 @@ if (killers.length) {
 }
 
 console.log(
-  '\nIdle memory (MiB, after start, before any load): RSS and PSS (shared pages split) per worker; RSS of the manager',
+  `\nIdle workers (after start, before any load): RSS and PSS (shared pages split) per worker in MiB; RSS of the manager; per worker over ${IDLE_SEC} s, CPU in % of one core and wake-ups/s (voluntary context switches, all threads)`,
 )
 console.log(
   table(
-    ['contender', 'worker RSS', 'worker PSS', 'manager RSS'],
+    ['contender', 'worker RSS', 'worker PSS', 'manager RSS', 'idle CPU %', 'wake-ups/s'],
     results.map((r) => [
       r.label,
       f1(r.rss),
       f1(r.pss),
       r.managerRss === undefined ? '–' : f1(r.managerRss),
+      f2(r.idleCpu),
+      f1(r.idleWakeups),
     ]),
   ),
 )
