@@ -1,4 +1,10 @@
-import { describeWhere, type ErrorWhere, ForkliftError, locate } from '@forklift/errors'
+import {
+  describeWhere,
+  type ErrorWhere,
+  ForkliftError,
+  isForkliftError,
+  locate,
+} from '@forklift/errors'
 
 export { describeWhere }
 
@@ -44,5 +50,5 @@ export class ConfigError extends LocatedError<ConfigErrorCode> {
 
 /** True for a ConfigError, also one thrown by another copy of this package. */
 export function isConfigError(value: unknown): value is ConfigError {
-  return value instanceof Error && value.name === 'ConfigError' && 'code' in value
+  return isForkliftError(value, 'ConfigError')
 }

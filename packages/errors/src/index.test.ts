@@ -28,6 +28,19 @@ describe('ForkliftError', () => {
     expect(isForkliftError({ code: 'E_STALE' })).toBe(false)
   })
 
+  it('tells one class from another by its name, also for a copy from another module instance', () => {
+    const err = new PidError('E_STALE', 'stale')
+    expect(isForkliftError(err, 'PidError')).toBe(true)
+    expect(isForkliftError(err, 'ConfigError')).toBe(false)
+    // What another copy of @forklift/errors makes: not our class, but branded.
+    const copy = Object.assign(new Error('stale'), { name: 'PidError', code: 'E_STALE' })
+    Object.defineProperty(copy, Symbol.for('forklift.error'), { value: true })
+    expect(isForkliftError(copy, 'PidError')).toBe(true)
+    // A look-alike without the brand is not one.
+    const fake = Object.assign(new Error('stale'), { name: 'PidError', code: 'E_STALE' })
+    expect(isForkliftError(fake, 'PidError')).toBe(false)
+  })
+
   it('formats a chain of causes on one line without repeating them', () => {
     const inner = new Error('EACCES: permission denied')
     const err = new PidError('E_FOREIGN', 'cannot read /run/x.pid', { cause: inner })

@@ -14,14 +14,18 @@ export class ForkliftError<Code extends string = string> extends Error {
   }
 }
 
-/** True for any forklift error, whichever package threw it (also across module copies). */
-export function isForkliftError(value: unknown): value is ForkliftError {
-  return (
+/**
+ * True for any forklift error, whichever package threw it (also across module
+ * copies: a brand, not `instanceof`). With `name`, only for errors of that
+ * class (`'ConfigError'`): what each package's `is*Error` guard calls.
+ */
+export function isForkliftError(value: unknown, name?: string): value is ForkliftError {
+  const branded =
     value instanceof ForkliftError ||
     (value instanceof Error &&
       typeof (value as { code?: unknown }).code === 'string' &&
       (value as { [FORKLIFT_BRAND]?: unknown })[FORKLIFT_BRAND] === true)
-  )
+  return branded && (name === undefined || (value as Error).name === name)
 }
 
 const FORKLIFT_BRAND = Symbol.for('forklift.error')

@@ -1,4 +1,4 @@
-import { type ErrorWhere, ForkliftError, locate } from '@forklift/errors'
+import { type ErrorWhere, ForkliftError, isForkliftError, locate } from '@forklift/errors'
 
 /** Stable codes of {@link PrivilegesError}. */
 export type PrivilegesErrorCode =
@@ -40,9 +40,5 @@ export class PrivilegesError extends ForkliftError<PrivilegesErrorCode> {
 
 /** True for a {@link PrivilegesError}, also across duplicate module copies. */
 export function isPrivilegesError(value: unknown): value is PrivilegesError {
-  return (
-    value instanceof Error &&
-    value.name === 'PrivilegesError' &&
-    typeof (value as { code?: unknown }).code === 'string'
-  )
+  return isForkliftError(value, 'PrivilegesError')
 }

@@ -1,4 +1,4 @@
-import { ForkliftError } from '@forklift/errors'
+import { ForkliftError, isForkliftError } from '@forklift/errors'
 
 /** Stable codes of registry errors. */
 export type RegistryErrorCode =
@@ -20,5 +20,5 @@ export class RegistryError extends ForkliftError<RegistryErrorCode> {
 
 /** Brand check that also works across module copies. */
 export function isRegistryError(value: unknown): value is RegistryError {
-  return value instanceof Error && value.name === 'RegistryError' && 'code' in value
+  return isForkliftError(value, 'RegistryError')
 }

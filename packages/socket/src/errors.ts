@@ -1,4 +1,4 @@
-import { ForkliftError } from '@forklift/errors'
+import { ForkliftError, isForkliftError } from '@forklift/errors'
 
 /** Stable codes of {@link SocketError}. */
 export type SocketErrorCode =
@@ -42,9 +42,5 @@ export class SocketError extends ForkliftError<SocketErrorCode> {
 
 /** True for a {@link SocketError}, also across duplicate module copies. */
 export function isSocketError(value: unknown): value is SocketError {
-  return (
-    value instanceof Error &&
-    value.name === 'SocketError' &&
-    typeof (value as { code?: unknown }).code === 'string'
-  )
+  return isForkliftError(value, 'SocketError')
 }

@@ -3,44 +3,17 @@
 // SIGINT and SIGHUP mean here what they mean in a single-process service),
 // reporting to the parent when its service started, failed to start, or got
 // a signal. It exits soon after the parent dies, even a SIGKILLed one.
+import { exitAfterTelling, nextParentMessage, tellParent, watchParent } from './_parent.js'
 import type { ServiceLauncher } from './launcher.js'
-import type { InitMessage, WorkerMessage } from './launcher-process.js'
-import { exitWhenParentDies } from './watchdog.js'
+import { serializeError } from './protocol.js'
 
 // Respawn time is start-up time: say hello first and load the launcher (and
 // its logger) while the parent answers, then the service's module beside it.
-const deps = Promise.all([
-  import('./launcher.js'),
-  import('@forklift/log'),
-  import('./_launcher-common.js'),
-])
-
-const inFlight = new Set<Promise<void>>()
-
-function tell(msg: WorkerMessage): Promise<void> {
-  if (!process.connected || !process.send) return Promise.resolve()
-  const p = new Promise<void>((resolve) => {
-    try {
-      process.send!(msg, undefined, {}, () => resolve())
-    } catch {
-      resolve()
-    }
-  })
-  inFlight.add(p)
-  p.then(() => inFlight.delete(p))
-  return p
-}
-
-/** Exits once the messages already sent are on their way (bounded: the parent may be gone). */
-async function exit(code: number): Promise<never> {
-  await Promise.race([Promise.all(inFlight), new Promise((r) => setTimeout(r, 500))])
-  process.exit(code)
-}
+const deps = Promise.all([import('./launcher.js'), import('@forklift/log')])
 
 let launcher: ServiceLauncher | undefined
 
-exitWhenParentDies({
-  graceMs: Number(process.env.FORKLIFT_LAUNCHER_ORPHAN_GRACE_MS) || 1000,
+const watch = watchParent({
   exitCode: 1,
   onParentDeath: async () => {
     // A dead parent cannot hear us: nothing to report, just stop.
@@ -49,14 +22,11 @@ exitWhenParentDies({
   },
 })
 
-process.once('message', async (msg: InitMessage) => {
-  if (msg?.type !== 'init') {
-    console.error(`forklift launcher worker: expected an init message, got ${JSON.stringify(msg)}`)
-    process.exit(2)
-  }
+void nextParentMessage('service-init').then(async (msg) => {
+  watch.setGraceMs(msg.orphanGraceMs)
   // Warm the service's module; loadService imports it again (from the cache) and reports failures.
   import(msg.spec.url).catch(() => {})
-  const [{ ServiceLauncher }, { createLogger, silentLogger }, { serializeError }] = await deps
+  const [{ ServiceLauncher }, { createLogger, silentLogger }] = await deps
   const bindings = { service: msg.spec.name, worker: msg.workerIndex }
   const logger = msg.log
     ? createLogger({ ...msg.log, bindings: { ...msg.log.bindings, ...bindings } })
@@ -64,14 +34,17 @@ process.once('message', async (msg: InitMessage) => {
   const l = new ServiceLauncher({
     logger,
     gracefulShutdownTimeout: msg.gracefulShutdownTimeout,
-    ...(msg.restartMethod ? { restartMethod: msg.restartMethod } : {}),
+    restartMethod: msg.restartMethod,
     // The parent decided this SIGHUP means restart; the terminal check was its job.
     daemon: true,
     notify: false,
   })
   launcher = l
-  l.on('ready', () => void tell({ type: 'started' }))
-  l.on('signal', (signal: NodeJS.Signals) => void tell({ type: 'signal', signal }))
+  l.on('ready', () => void tellParent({ forklift: 1, type: 'ready' }))
+  l.on(
+    'signal',
+    (signal: NodeJS.Signals) => void tellParent({ forklift: 1, type: 'signal', signal }),
+  )
   const { url, export: exportName, name, options } = msg.spec
   const handle = l.launchService({ module: url, export: exportName, name, options }, 1, {
     workerIndex: msg.workerIndex,
@@ -79,9 +52,11 @@ process.once('message', async (msg: InitMessage) => {
     inWorker: true,
   })
   handle.started.then((result) => {
-    if (!result.ok) void tell({ type: 'start-failed', error: serializeError(result.error) })
+    if (!result.ok) {
+      void tellParent({ forklift: 1, type: 'failed', error: serializeError(result.error) })
+    }
   })
-  l.wait().then(exit)
+  l.wait().then(exitAfterTelling)
 })
 
-void tell({ type: 'hello' })
+void tellParent({ forklift: 1, type: 'hello' })

@@ -1,4 +1,4 @@
-import { ForkliftError } from '@forklift/errors'
+import { ForkliftError, isForkliftError } from '@forklift/errors'
 
 /** Stable codes of every supervisor error. */
 export type SupervisorErrorCode =
@@ -16,10 +16,5 @@ export class SupervisorError extends ForkliftError<SupervisorErrorCode> {
 
 /** True for a SupervisorError, also across module copies. */
 export function isSupervisorError(value: unknown): value is SupervisorError {
-  return (
-    value instanceof SupervisorError ||
-    (value instanceof Error &&
-      value.name === 'SupervisorError' &&
-      typeof (value as { code?: unknown }).code === 'string')
-  )
+  return isForkliftError(value, 'SupervisorError')
 }

@@ -5,30 +5,33 @@
  * parent's signals. Where oslo falls short, this one: acts on signals at
  * once, kills what is left when graceful_shutdown_timeout runs out (status 1)
  * and never spins with a timeout of 0, never respawns once stopping began,
- * and sends READY=1 only after every worker's service has started.
+ * and sends READY=1 only after every worker's service has started. A policy
+ * over the supervision core (`./child`, and the `Respawner` of
+ * `./rate-limit`).
  */
 
-import { type ChildProcess, fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { CreateLoggerOptions } from '@forklift/log'
 import { type Deferred, deferred } from './_deferred.js'
+import { type Child, type ChildExit, checkWorkers, forkChild } from './child.js'
+import { SupervisorError } from './errors.js'
 import {
-  deserializeError,
   formatMessage,
   type LaunchedService,
   type LaunchedServiceState,
   LauncherBase,
   type LauncherOptions,
-  type ResolvedServiceSpec,
-  resolveServiceSpec,
-  type SerializedError,
-  type ServiceSpec,
   type StartResult,
   timeoutPromise,
-} from './_launcher-common.js'
-import { SupervisorError } from './errors.js'
-import { envWithoutNotifySocket } from './notify.js'
-import { FORKING_TOO_FAST_MESSAGE, ForkRateLimiter } from './rate-limit.js'
+} from './launcher-base.js'
+import {
+  type ChildMessage,
+  DEFAULT_ORPHAN_GRACE_MS,
+  deserializeError,
+  type ServiceInitMessage,
+} from './protocol.js'
+import { FORKING_TOO_FAST_MESSAGE, ForkRateLimiter, Respawner } from './rate-limit.js'
+import { type ResolvedServiceSpec, resolveServiceSpec, type ServiceSpec } from './service-spec.js'
 
 /** Options of a ProcessLauncher. */
 export interface ProcessLauncherOptions extends LauncherOptions {
@@ -67,33 +70,25 @@ export interface WorkerEvent {
 /** How long a worker that died of a SIGTERM we did not send waits to be respawned: the group may be stopping. */
 const FOREIGN_SIGTERM_RESPAWN_DELAY_MS = 200
 
-/** How long an exited worker's IPC channel may take to deliver its last messages. */
-const IPC_DRAIN_TIMEOUT_MS = 500
-
 const WORKER_ENTRY = fileURLToPath(new URL('./_launcher-child.js', import.meta.url))
 
+/** The launcher's record of one child: its service, slot, and what it told us. */
 interface Worker {
   pid: number
-  proc: ChildProcess
+  child: Child
   wrap: Wrap
   slot: number
   respawns: number
-  started: boolean
   /** The reload epoch in which it last reported started. */
   readyEpoch: number
-  startError?: Error
-  /** We asked it to stop (SIGTERM/SIGINT). */
-  stopRequested: boolean
   /** It reported receiving this signal. */
   sawSignal?: NodeJS.Signals
-  killed: boolean
-  killTimer?: NodeJS.Timeout
 }
 
 interface Wrap {
   spec: ResolvedServiceSpec
   workers: number
-  limiter: ForkRateLimiter
+  respawner: Respawner
   state: LaunchedServiceState
   started: Deferred<StartResult>
   settled: boolean
@@ -101,8 +96,6 @@ interface Wrap {
   slots: (Worker | undefined)[]
   everStarted: boolean[]
   respawns: number[]
-  pending: number[]
-  timer?: NodeJS.Timeout
 }
 
 /** Runs services in worker processes (oslo.service's ProcessLauncher). */
@@ -135,12 +128,7 @@ export class ProcessLauncher extends LauncherBase {
     workers = 1,
     options: ProcessLaunchOptions = {},
   ): LaunchedService {
-    if (!Number.isInteger(workers) || workers < 1) {
-      throw new SupervisorError(
-        'E_SUPERVISOR_WORKERS',
-        `number of workers must be a positive integer, got ${String(workers)}`,
-      )
-    }
+    checkWorkers(workers)
     if (this.stopping) {
       throw new SupervisorError(
         'E_SUPERVISOR_STATE',
@@ -151,7 +139,10 @@ export class ProcessLauncher extends LauncherBase {
     const wrap: Wrap = {
       spec: resolved,
       workers,
-      limiter: new ForkRateLimiter({ workers }),
+      respawner: new Respawner(new ForkRateLimiter({ workers }), {
+        onWait: (delayMs) =>
+          this.logger.info({ service: resolved.name, delayMs }, FORKING_TOO_FAST_MESSAGE),
+      }),
       state: 'starting',
       started: deferred<StartResult>(),
       settled: false,
@@ -159,12 +150,10 @@ export class ProcessLauncher extends LauncherBase {
       slots: new Array(workers).fill(undefined),
       everStarted: new Array(workers).fill(false),
       respawns: new Array(workers).fill(0),
-      pending: [],
     }
     this.#wraps.push(wrap)
     this.logger.info({ service: resolved.name, workers }, `Starting ${workers} workers`)
-    for (let slot = 0; slot < workers; slot++) wrap.pending.push(slot)
-    this.#drain(wrap)
+    for (let slot = 0; slot < workers; slot++) this.#queue(wrap, slot)
     return {
       name: resolved.name,
       workers,
@@ -185,129 +174,79 @@ export class ProcessLauncher extends LauncherBase {
     this.#checkAllFailed()
   }
 
-  /** Forks what is pending for `wrap`, as fast as its rate limiter allows. */
-  #drain(wrap: Wrap): void {
-    if (wrap.timer) return
-    while (wrap.pending.length > 0) {
-      if (this.stopping || wrap.state === 'failed' || wrap.state === 'stopped') {
-        wrap.pending = []
-        return
-      }
-      const delay = wrap.limiter.delayMs()
-      if (delay > 0) {
-        this.logger.info({ service: wrap.spec.name, delayMs: delay }, FORKING_TOO_FAST_MESSAGE)
-        wrap.timer = setTimeout(() => {
-          wrap.timer = undefined
-          this.#drain(wrap)
-        }, delay)
-        return
-      }
-      const slot = wrap.pending.shift()!
-      if (wrap.slots[slot]) continue
-      wrap.limiter.record()
+  /** Forks a worker for `slot` as soon as the service's rate limiter allows. */
+  #queue(wrap: Wrap, slot: number): void {
+    if (this.stopping || wrap.state === 'failed' || wrap.state === 'stopped') return
+    wrap.respawner.schedule(slot, () => {
+      if (this.stopping || wrap.state === 'failed' || wrap.state === 'stopped') return false
+      if (wrap.slots[slot]) return false
       this.#fork(wrap, slot)
-    }
+      return true
+    })
   }
 
   #fork(wrap: Wrap, slot: number): void {
-    const proc = fork(WORKER_ENTRY, [], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      env: {
-        ...envWithoutNotifySocket(this.#options.workerEnv ?? process.env),
-        FORKLIFT_LAUNCHER_ORPHAN_GRACE_MS: String(this.#options.orphanGraceMs ?? 1000),
-      },
+    let pid = -1
+    const child = forkChild({
+      module: WORKER_ENTRY,
+      env: this.#options.workerEnv ?? process.env,
       execArgv: this.#options.execArgv ?? process.execArgv,
-      serialization: 'json',
+      output: 'inherit',
+      onError: (err) => {
+        if (pid !== -1) this.logger.warn({ err, child: pid }, `worker ${pid}: ${err.message}`)
+      },
     })
     const respawns = wrap.respawns[slot]!
     wrap.respawns[slot] = respawns + 1
-    if (proc.pid === undefined) {
-      // Spawning itself failed (e.g. EAGAIN); 'error' follows. Treat as an exit.
-      proc.once('error', (err) => {
+    if (child.pid === -1) {
+      // Spawning itself failed (e.g. EAGAIN): treat it as an exit.
+      void child.exited.then((exit) => {
+        const err = exit.spawnError
         this.logger.error(
           { err, service: wrap.spec.name },
-          `Could not fork a worker: ${err.message}`,
+          `Could not fork a worker: ${err?.message ?? 'unknown error'}`,
         )
-        this.#afterExit(wrap, slot, undefined, 1, null)
+        this.#afterExit(wrap, slot, undefined, { ...exit, code: 1 })
       })
       return
     }
-    const worker: Worker = {
-      pid: proc.pid,
-      proc,
-      wrap,
-      slot,
-      respawns,
-      started: false,
-      readyEpoch: -1,
-      stopRequested: false,
-      killed: false,
-    }
-    this.#workers.set(worker.pid, worker)
+    pid = child.pid
+    const worker: Worker = { pid, child, wrap, slot, respawns, readyEpoch: -1 }
+    this.#workers.set(pid, worker)
     wrap.slots[slot] = worker
-    this.logger.info(
-      { child: worker.pid, service: wrap.spec.name, worker: slot },
-      `Started child ${worker.pid}`,
-    )
+    this.logger.info({ child: pid, service: wrap.spec.name, worker: slot }, `Started child ${pid}`)
     this.emit('spawn', {
-      pid: worker.pid,
+      pid,
       service: wrap.spec.name,
       workerIndex: slot,
     } satisfies WorkerEvent)
-    proc.on('message', (msg) => this.#onMessage(worker, msg as WorkerMessage))
-    proc.on('error', (err) =>
-      this.logger.warn({ err, child: worker.pid }, `worker ${worker.pid}: ${err.message}`),
-    )
-    proc.once('exit', (code, signal) => {
-      // SIGCHLD can overtake the last IPC messages (a start failure's reason):
-      // handle the exit once the channel is drained and closed.
-      if (!proc.connected) return this.#onExit(worker, code, signal)
-      const fallback = setTimeout(() => proc.disconnect(), IPC_DRAIN_TIMEOUT_MS)
-      proc.once('disconnect', () => {
-        clearTimeout(fallback)
-        this.#onExit(worker, code, signal)
-      })
-    })
+    child.on('message', (msg) => this.#onMessage(worker, msg))
+    child.on('ready', () => this.#onStarted(worker))
+    child.on('exit', (exit) => this.#onExit(worker, exit))
   }
 
-  #onMessage(worker: Worker, msg: WorkerMessage): void {
-    const { wrap } = worker
-    switch (msg?.type) {
+  #onMessage(worker: Worker, msg: ChildMessage): void {
+    const { wrap, child } = worker
+    switch (msg.type) {
       case 'hello': {
-        if (worker.stopRequested || this.stopping) return
-        const log = this.#workerLog()
-        send(worker.proc, {
-          type: 'init',
+        if (child.intentional || this.stopping) return
+        void child.send({
+          forklift: 1,
+          type: 'service-init',
           spec: wrap.spec,
           workerIndex: worker.slot,
           respawns: worker.respawns,
           gracefulShutdownTimeout: this.gracefulShutdownMs / 1000,
           restartMethod: this.restartMethod,
-          log,
-        } satisfies InitMessage)
+          log: this.#workerLog(),
+          orphanGraceMs: this.#options.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS,
+        } satisfies ServiceInitMessage)
         return
       }
-      case 'started': {
-        worker.started = true
-        worker.readyEpoch = this.#epoch
-        wrap.everStarted[worker.slot] = true
-        this.emit('worker-started', {
-          pid: worker.pid,
-          service: wrap.spec.name,
-          workerIndex: worker.slot,
-        } satisfies WorkerEvent)
-        if (wrap.state === 'starting' && wrap.everStarted.every(Boolean)) {
-          wrap.state = 'running'
-          this.#settle(wrap, { ok: true })
-        }
-        this.#checkReady()
-        return
-      }
-      case 'start-failed': {
-        const error = deserializeError(msg.error)
-        worker.startError = error
+      case 'failed': {
         // A first-start failure is logged once, by #abandon, when the worker has exited.
         if (!wrap.everStarted[worker.slot] && !wrap.respawnOnStartFailure) return
+        const error = deserializeError(msg.error)
         this.logger.error(
           { child: worker.pid, service: wrap.spec.name, err: error },
           `Service ${wrap.spec.name} failed to start in child ${worker.pid}: ${error.message}`,
@@ -320,10 +259,27 @@ export class ProcessLauncher extends LauncherBase {
     }
   }
 
-  #onExit(worker: Worker, code: number | null, signal: NodeJS.Signals | null): void {
+  /** Its service started (again, after a restart in place). */
+  #onStarted(worker: Worker): void {
+    const { wrap } = worker
+    worker.readyEpoch = this.#epoch
+    wrap.everStarted[worker.slot] = true
+    this.emit('worker-started', {
+      pid: worker.pid,
+      service: wrap.spec.name,
+      workerIndex: worker.slot,
+    } satisfies WorkerEvent)
+    if (wrap.state === 'starting' && wrap.everStarted.every(Boolean)) {
+      wrap.state = 'running'
+      this.#settle(wrap, { ok: true })
+    }
+    this.#checkReady()
+  }
+
+  #onExit(worker: Worker, exit: ChildExit): void {
     const { wrap, slot } = worker
+    const { code, signal } = exit
     this.#workers.delete(worker.pid)
-    clearTimeout(worker.killTimer)
     if (wrap.slots[slot] === worker) wrap.slots[slot] = undefined
     this.logger.info(
       { child: worker.pid, service: wrap.spec.name, worker: slot, code, signal },
@@ -338,20 +294,14 @@ export class ProcessLauncher extends LauncherBase {
       code,
       signal,
     } satisfies WorkerEvent)
-    this.#afterExit(wrap, slot, worker, code, signal)
+    this.#afterExit(wrap, slot, worker, exit)
   }
 
-  #afterExit(
-    wrap: Wrap,
-    slot: number,
-    worker: Worker | undefined,
-    code: number | null,
-    signal: NodeJS.Signals | null,
-  ): void {
+  #afterExit(wrap: Wrap, slot: number, worker: Worker | undefined, exit: ChildExit): void {
+    const { code, signal } = exit
     if (this.stopping) {
       // Stopping: a worker that had to be killed, or that says it did not stop cleanly, makes the exit status 1.
-      if (worker?.killed || signal === 'SIGKILL' || (code !== null && code !== 0))
-        this.#unclean = true
+      if (exit.forced || signal === 'SIGKILL' || (code !== null && code !== 0)) this.#unclean = true
       if (this.#workers.size === 0) this.#noWorkers?.resolve()
       return
     }
@@ -359,15 +309,16 @@ export class ProcessLauncher extends LauncherBase {
     if (!wrap.everStarted[slot] && !wrap.respawnOnStartFailure) {
       this.#abandon(
         wrap,
-        worker?.startError ??
-          new SupervisorError(
-            'E_SUPERVISOR_SERVICE_START',
-            `worker ${worker?.pid ?? '(not forked)'} of ${wrap.spec.name} exited (${signal ?? `status ${code}`}) before its service started`,
-          ),
+        exit.failure
+          ? deserializeError(exit.failure)
+          : new SupervisorError(
+              'E_SUPERVISOR_SERVICE_START',
+              `worker ${worker?.pid ?? '(not forked)'} of ${wrap.spec.name} exited (${signal ?? `status ${code}`}) before its service started`,
+            ),
       )
       return
     }
-    if (worker && worker.sawSignal === 'SIGTERM' && !worker.stopRequested) {
+    if (worker && worker.sawSignal === 'SIGTERM' && !exit.intentional) {
       // Someone else sent SIGTERM — perhaps to the whole process group, and
       // ours is on its way: give it a moment before respawning.
       const timer = setTimeout(() => {
@@ -380,12 +331,6 @@ export class ProcessLauncher extends LauncherBase {
     this.#queue(wrap, slot)
   }
 
-  #queue(wrap: Wrap, slot: number): void {
-    if (this.stopping || wrap.state === 'failed' || wrap.state === 'stopped') return
-    if (!wrap.pending.includes(slot)) wrap.pending.push(slot)
-    this.#drain(wrap)
-  }
-
   #settle(wrap: Wrap, result: StartResult): void {
     if (wrap.settled) return
     wrap.settled = true
@@ -395,19 +340,13 @@ export class ProcessLauncher extends LauncherBase {
   /** A service that failed its first start: stop its other workers, never respawn it. */
   #abandon(wrap: Wrap, error: Error): void {
     wrap.state = 'failed'
-    wrap.pending = []
-    clearTimeout(wrap.timer)
-    wrap.timer = undefined
+    wrap.respawner.cancel()
     this.logger.error(
       { service: wrap.spec.name, err: error },
       `Service ${wrap.spec.name} failed to start, not respawning it: ${error.message}`,
     )
     this.#settle(wrap, { ok: false, error })
-    for (const w of wrap.slots) {
-      if (!w) continue
-      w.stopRequested = true
-      kill(w, 'SIGTERM')
-    }
+    for (const w of wrap.slots) void w?.child.terminate(Number.POSITIVE_INFINITY)
     this.#checkAllFailed()
     this.#checkReady()
   }
@@ -428,7 +367,7 @@ export class ProcessLauncher extends LauncherBase {
     if (running.length === 0) return
     for (const w of running) {
       for (const worker of w.slots) {
-        if (!worker?.started || worker.readyEpoch < this.#epoch) return
+        if (worker?.child.readyAt === undefined || worker.readyEpoch < this.#epoch) return
       }
     }
     this.#readySentEpoch = this.#epoch
@@ -479,10 +418,8 @@ export class ProcessLauncher extends LauncherBase {
         ),
       })
     }
-    for (const w of this.#workers.values()) {
-      w.stopRequested = true
-      kill(w, 'SIGTERM')
-    }
+    // No deadline per child: the timeout below is one for the whole stop.
+    for (const w of this.#workers.values()) void w.child.terminate(Number.POSITIVE_INFINITY)
     if (this.#workers.size > 0) {
       this.logger.info(
         { children: this.pids() },
@@ -498,10 +435,7 @@ export class ProcessLauncher extends LauncherBase {
           `Graceful shutdown timeout exceeded (${this.gracefulShutdownMs / 1000} s), killing ${pids.length} children: ${pids.join(' ')}`,
         )
         this.#unclean = true
-        for (const w of this.#workers.values()) {
-          w.killed = true
-          kill(w, 'SIGKILL')
-        }
+        for (const w of this.#workers.values()) w.child.forceKill()
         await this.#allExited()
       }
     }
@@ -519,11 +453,7 @@ export class ProcessLauncher extends LauncherBase {
   #clearTimers(): void {
     for (const t of this.#timers) clearTimeout(t)
     this.#timers.clear()
-    for (const wrap of this.#wraps) {
-      clearTimeout(wrap.timer)
-      wrap.timer = undefined
-      wrap.pending = []
-    }
+    for (const wrap of this.#wraps) wrap.respawner.cancel()
   }
 
   /**
@@ -562,25 +492,22 @@ export class ProcessLauncher extends LauncherBase {
     for (const wrap of this.#wraps) {
       if (wrap.state !== 'running') continue
       // A deliberate restart of every worker is not a crash loop.
-      wrap.limiter.reset()
+      wrap.respawner.limiter.reset()
       for (const w of wrap.slots) {
         if (!w) continue
         if (this.restartMethod === 'mutate') {
-          kill(w, 'SIGHUP')
+          w.child.kill('SIGHUP')
           continue
         }
-        w.stopRequested = true
-        kill(w, 'SIGTERM')
-        if (this.gracefulShutdownMs > 0) {
-          w.killTimer = setTimeout(() => {
+        const graceMs =
+          this.gracefulShutdownMs > 0 ? this.gracefulShutdownMs : Number.POSITIVE_INFINITY
+        void w.child.terminate(graceMs, {
+          onForce: () =>
             this.logger.error(
               { child: w.pid },
               `Child ${w.pid} did not stop within graceful_shutdown_timeout, killing it`,
-            )
-            w.killed = true
-            kill(w, 'SIGKILL')
-          }, this.gracefulShutdownMs)
-        }
+            ),
+        })
       }
     }
     this.#checkReady()
@@ -589,42 +516,7 @@ export class ProcessLauncher extends LauncherBase {
   protected abort(): void {
     this.#clearTimers()
     for (const w of this.#workers.values()) {
-      w.stopRequested = true
-      kill(w, 'SIGINT')
+      void w.child.terminate(Number.POSITIVE_INFINITY, { signal: 'SIGINT' })
     }
   }
 }
-
-function kill(worker: Worker, signal: NodeJS.Signals): void {
-  try {
-    process.kill(worker.pid, signal)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err
-  }
-}
-
-function send(proc: ChildProcess, msg: InitMessage): void {
-  if (!proc.connected) return
-  proc.send(msg, (err: Error | null) => {
-    // The worker died before reading it; its exit is handled elsewhere.
-    void err
-  })
-}
-
-/** Parent → worker: what to run. */
-export interface InitMessage {
-  type: 'init'
-  spec: ResolvedServiceSpec
-  workerIndex: number
-  respawns: number
-  gracefulShutdownTimeout: number
-  restartMethod: LauncherOptions['restartMethod']
-  log: CreateLoggerOptions | false
-}
-
-/** Worker → parent. */
-export type WorkerMessage =
-  | { type: 'hello' }
-  | { type: 'started' }
-  | { type: 'start-failed'; error: SerializedError }
-  | { type: 'signal'; signal: NodeJS.Signals }

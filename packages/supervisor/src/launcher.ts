@@ -6,30 +6,31 @@
  * once, SIGHUP restarts when running as a daemon and stops otherwise.
  */
 import { type Deferred, deferred } from './_deferred.js'
+import { checkWorkers } from './child.js'
+import { SupervisorError } from './errors.js'
 import {
   formatMessage,
   type LaunchedService,
   type LaunchedServiceState,
   LauncherBase,
   type LauncherOptions,
-  loadService,
   RESTART_METHODS,
-  type ResolvedServiceSpec,
   type RestartMethod,
+  type StartResult,
+  timeoutPromise,
+} from './launcher-base.js'
+import { ProcessLauncher, type ProcessLauncherOptions } from './launcher-process.js'
+import { isServiceBase, type ServiceBase } from './service.js'
+import {
+  loadService,
+  type ResolvedServiceSpec,
   resolveServiceSpec,
   type ServiceContext,
   type ServiceSpec,
-  type StartResult,
-  timeoutPromise,
-} from './_launcher-common.js'
-import { SupervisorError } from './errors.js'
-import { ProcessLauncher, type ProcessLauncherOptions } from './launcher-process.js'
-import { isServiceBase, type ServiceBase } from './service.js'
+} from './service-spec.js'
 
 export {
   isDaemon,
-  isServiceSpec,
-  type JsonValue,
   type LaunchedService,
   type LaunchedServiceState,
   type LauncherEvents,
@@ -37,11 +38,8 @@ export {
   type LauncherState,
   RESTART_METHODS,
   type RestartMethod,
-  type ServiceContext,
-  type ServiceFactory,
-  type ServiceSpec,
   type StartResult,
-} from './_launcher-common.js'
+} from './launcher-base.js'
 export {
   ProcessLauncher,
   type ProcessLauncherOptions,
@@ -49,6 +47,13 @@ export {
   type WorkerEvent,
 } from './launcher-process.js'
 export { isServiceBase, Service, type ServiceBase } from './service.js'
+export {
+  isServiceSpec,
+  type JsonValue,
+  type ServiceContext,
+  type ServiceFactory,
+  type ServiceSpec,
+} from './service-spec.js'
 
 interface Entry {
   name: string
@@ -293,12 +298,7 @@ export function launch(
   workers?: number,
   options: ProcessLauncherOptions = {},
 ): ServiceLauncher | ProcessLauncher {
-  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) {
-    throw new SupervisorError(
-      'E_SUPERVISOR_WORKERS',
-      `number of workers must be a positive integer, got ${String(workers)}`,
-    )
-  }
+  if (workers !== undefined) checkWorkers(workers)
   if (workers === undefined || workers === 1) {
     const launcher = new ServiceLauncher(options)
     launcher.launchService(service)

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest'
-import { ForkRateLimiter } from './rate-limit.js'
+import { describe, expect, it, vi } from 'vitest'
+import { ForkRateLimiter, Respawner } from './rate-limit.js'
 
 /** Forks as fast as the limiter allows from t=0 until `untilMs`; returns the fork times. */
 function crashLoop(limiter: ForkRateLimiter, untilMs: number): number[] {
@@ -56,5 +56,43 @@ describe('ForkRateLimiter', () => {
       /workers must be an integer >= 1, got 0/,
     )
     expect(() => new ForkRateLimiter({ perWorkerPerSecond: -1 })).toThrow(/got -1/)
+  })
+})
+
+describe('Respawner', () => {
+  it('forks through the brake in the order asked, one pending fork per key, recording real forks only', () => {
+    vi.useFakeTimers({ now: 0 })
+    try {
+      const waits: [number, string | number][] = []
+      const respawner = new Respawner(new ForkRateLimiter({ workers: 1 }), {
+        onWait: (delayMs, key) => waits.push([delayMs, key]),
+      })
+      const forks: (string | number)[] = []
+      const fork = (key: string | number) => () => {
+        forks.push(key)
+        return true
+      }
+      respawner.schedule(0, fork(0))
+      respawner.schedule(1, fork(1))
+      expect(forks).toEqual([0, 1]) // workers + 1 at once
+      respawner.schedule(2, fork(2))
+      respawner.schedule(2, fork('again')) // already pending: keeps its place
+      respawner.schedule('skip', () => false) // decides not to fork: not recorded
+      respawner.schedule(3, fork(3))
+      expect(waits).toEqual([[1000, 2]])
+      expect(respawner.pending).toBe(3)
+      vi.advanceTimersByTime(999)
+      expect(forks).toEqual([0, 1])
+      vi.advanceTimersByTime(1)
+      // Two more in the next window; 'skip' did not use up the second one.
+      expect(forks).toEqual([0, 1, 2, 3])
+      respawner.schedule(4, fork(4))
+      respawner.cancel()
+      vi.advanceTimersByTime(5000)
+      expect(forks).toEqual([0, 1, 2, 3])
+      expect(respawner.pending).toBe(0)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })

@@ -80,3 +80,66 @@ export class ForkRateLimiter {
     if (this.#forkTimes.length > keep) this.#forkTimes.splice(0, this.#forkTimes.length - keep)
   }
 }
+
+/** What a Respawner's `onWait` is told: the key of the fork that waits, and how long. */
+export type RespawnKey = string | number
+
+/** Options of a Respawner. */
+export interface RespawnerOptions {
+  /** Called each time a fork has to wait for the brake (log FORKING_TOO_FAST_MESSAGE here). */
+  onWait?: (delayMs: number, key: RespawnKey) => void
+}
+
+/**
+ * The one respawner: forks wait for their ForkRateLimiter, first asked first
+ * served, one pending fork per key (a worker slot). A fork function returns
+ * `false` when it decided not to fork after all (the slot was filled, the
+ * supervisor is stopping): only real forks are recorded.
+ */
+export class Respawner {
+  readonly limiter: ForkRateLimiter
+  readonly #onWait: RespawnerOptions['onWait']
+  readonly #queue = new Map<RespawnKey, () => boolean>()
+  #timer: NodeJS.Timeout | undefined
+
+  constructor(limiter: ForkRateLimiter, options: RespawnerOptions = {}) {
+    this.limiter = limiter
+    this.#onWait = options.onWait
+  }
+
+  /** Forks scheduled and not yet run. */
+  get pending(): number {
+    return this.#queue.size
+  }
+
+  /** Runs `fork` now if the brake allows, else once it does; a key already pending keeps its place. */
+  schedule(key: RespawnKey, fork: () => boolean): void {
+    if (this.#queue.has(key)) return
+    this.#queue.set(key, fork)
+    this.#run()
+  }
+
+  /** Forgets every pending fork. */
+  cancel(): void {
+    this.#queue.clear()
+    clearTimeout(this.#timer)
+    this.#timer = undefined
+  }
+
+  #run(): void {
+    if (this.#timer) return
+    for (const [key, fork] of this.#queue) {
+      const delayMs = this.limiter.delayMs()
+      if (delayMs > 0) {
+        this.#onWait?.(delayMs, key)
+        this.#timer = setTimeout(() => {
+          this.#timer = undefined
+          this.#run()
+        }, delayMs)
+        return
+      }
+      this.#queue.delete(key)
+      if (fork()) this.limiter.record()
+    }
+  }
+}

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { waitUntil } from '../test/helpers.js'
 import { isServiceBase, Service } from './service.js'
 
 describe('Service', () => {
@@ -19,7 +20,7 @@ describe('Service', () => {
       },
       { initialDelayMs: 0 },
     )
-    while (runs < 3) await new Promise((r) => setTimeout(r, 5))
+    await waitUntil(() => runs >= 3, { what: 'three timer runs' })
     await svc.stop(true)
     const after = runs
     await svc.wait()
@@ -67,7 +68,7 @@ describe('Service', () => {
       },
       { stopOnError: true },
     )
-    while (a < 3) await new Promise((r) => setTimeout(r, 2))
+    await waitUntil(() => a >= 3, { what: 'three timer runs' })
     await svc.stop()
     expect(b).toBe(1)
   })

@@ -1,10 +1,12 @@
 /**
  * Child side of "children exit soon after the parent dies", even when the
  * parent was SIGKILLed and had no chance to stop them. Two signals of death:
- * the IPC channel closing (immediate, when the child was forked with IPC) and
- * a change of parent pid (the kernel re-parents orphans to init or a
- * subreaper), polled from /proc because Node's `process.ppid` is read once at
- * start-up and never changes.
+ * the IPC channel closing (immediate, when the child was forked with IPC: the
+ * kernel closes the dead parent's end) and, for a child without one, a change
+ * of parent pid (the kernel re-parents orphans to init or a subreaper),
+ * polled from /proc because Node's `process.ppid` is read once at start-up
+ * and never changes. A child with IPC does not poll: an idle worker must not
+ * wake up 20 times a second to learn what the channel already says.
  */
 import { procStatFields } from './_proc-stat.js'
 
@@ -17,7 +19,10 @@ export interface ParentWatchOptions {
   onParentDeath?: () => void | Promise<void>
   /** How long `onParentDeath` may run before the process exits anyway; default 5000 ms. */
   graceMs?: number
-  /** How often to compare the parent pid; default 50 ms. */
+  /**
+   * How often to compare the parent pid; default 50 ms, and only when no IPC
+   * channel is watched (given explicitly, it polls beside the channel too).
+   */
   pollMs?: number
   /** The parent to watch; default the parent at the time of the call. */
   parentPid?: number
@@ -54,21 +59,23 @@ export function exitWhenParentDies(options: ParentWatchOptions = {}): () => void
   const {
     onParentDeath,
     graceMs = 5000,
-    pollMs = 50,
     parentPid = currentParentPid() ?? process.ppid,
     exitCode = 0,
     ipc = true,
   } = options
   let fired = false
   const onDisconnect = () => fire()
-  const poll = setInterval(() => {
-    if (!parentAlive(parentPid)) fire()
-  }, pollMs)
-  poll.unref()
   const watchIpc = ipc && typeof process.send === 'function'
   if (watchIpc) {
     if (process.connected) process.once('disconnect', onDisconnect)
     else queueMicrotask(onDisconnect)
+  }
+  let poll: NodeJS.Timeout | undefined
+  if (!watchIpc || options.pollMs !== undefined) {
+    poll = setInterval(() => {
+      if (!parentAlive(parentPid)) fire()
+    }, options.pollMs ?? 50)
+    poll.unref()
   }
 
   const undo = () => {

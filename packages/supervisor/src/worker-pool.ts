@@ -12,29 +12,30 @@
  * kernel's one accept queue survives dead and draining workers, and a port
  * below 1024 bound as root keeps working after privileges are dropped.
  */
-import { type ChildProcess, fork, type StdioOptions } from 'node:child_process'
 import { EventEmitter } from 'node:events'
 import { Server as NetServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { type Logger, silentLogger } from '@forklift/log'
+import { DEFAULT_BACKLOG } from '@forklift/socket'
 import { type Deferred, deferred } from './_deferred.js'
+import { type Child, checkWorkers, describeExit, forkChild } from './child.js'
+import { SupervisorError } from './errors.js'
 import {
-  type DrainMessage,
-  type InitMessage,
-  isPoolMessage,
+  DEFAULT_ORPHAN_GRACE_MS,
   LISTEN_FD,
   type ListenPlan,
-} from './_worker-protocol.js'
-import { SupervisorError } from './errors.js'
-import { envWithoutNotifySocket } from './notify.js'
-import { FORKING_TOO_FAST_MESSAGE, ForkRateLimiter } from './rate-limit.js'
+  type PoolDrainMessage,
+  type PoolInitMessage,
+} from './protocol.js'
+import { FORKING_TOO_FAST_MESSAGE, ForkRateLimiter, Respawner } from './rate-limit.js'
 
 export {
   type PoolWorker,
   type PoolWorkerContext,
   type RunPoolWorkerOptions,
   runPoolWorker,
-} from './_worker-child.js'
+} from './pool-worker.js'
+export { DEFAULT_BACKLOG, DEFAULT_ORPHAN_GRACE_MS }
 
 /**
  * The listening socket the workers share.
@@ -170,8 +171,6 @@ export const DEFAULT_STALE_WORKER_TIMEOUT_MS = 86_400_000
 export const DEFAULT_STOP_GRACE_MS = 5000
 export const DEFAULT_START_TIMEOUT_MS = 30_000
 export const DEFAULT_IDLE_GRACE_MS = 1000
-export const DEFAULT_ORPHAN_GRACE_MS = 1000
-export const DEFAULT_BACKLOG = 4096
 
 interface Generation {
   number: number
@@ -185,25 +184,13 @@ interface Generation {
   workers: number
 }
 
+/** The pool's record of one child: which generation and slot, and what it was asked. */
 interface Worker {
   info: PoolWorkerInfo
-  child: ChildProcess
+  child: Child
   gen: Generation
   log: Logger
-  expected: boolean
-  failure?: string
   listening: Deferred<void>
-  exited: Promise<void>
-  timers: NodeJS.Timeout[]
-}
-
-const LISTEN_ENV = ['LISTEN_FDS', 'LISTEN_PID', 'LISTEN_FDNAMES']
-
-function checkWorkers(workers: number): number {
-  if (!Number.isInteger(workers) || workers < 1) {
-    throw new TypeError(`workers must be an integer >= 1, got ${String(workers)}`)
-  }
-  return workers
 }
 
 function checkSocket(socket: PoolSocket): PoolSocket {
@@ -226,20 +213,18 @@ function modulePath(module: string | URL): string {
   return module instanceof URL || module.startsWith('file:') ? fileURLToPath(module) : module
 }
 
-function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
-  return signal ? `signal ${signal}` : `code ${code}`
-}
-
 /**
- * Keeps `workers` forked workers serving one listening socket. Never installs
- * signal handlers: the runner maps SIGTERM → `stop()`, SIGHUP → `drain()`,
- * SIGUSR1 → `reload()`, and tells swift-init and systemd (on `ready`,
- * `reloaded`, before `stop()`/`drain()`).
+ * Keeps `workers` forked workers serving one listening socket: a policy over
+ * the supervision core (`./child`: forks, states, terminate, exits; the
+ * `Respawner` of `./rate-limit`). Never installs signal handlers: the runner
+ * maps SIGTERM → `stop()`, SIGHUP → `drain()`, SIGUSR1 → `reload()`, and
+ * tells swift-init and systemd (on `ready`, `reloaded`, before
+ * `stop()`/`drain()`).
  */
 export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   readonly #logger: Logger
   readonly #options: WorkerPoolOptions
-  readonly #limiter: ForkRateLimiter
+  readonly #respawner: Respawner
   #state: WorkerPoolState = 'new'
   #gen: Generation
   /** The current generation's workers by slot. */
@@ -248,7 +233,6 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   readonly #all = new Set<Worker>()
   /** The booted spare of `standby: true`, not yet told anything. */
   #standby: Worker | undefined
-  readonly #respawnTimers = new Set<NodeJS.Timeout>()
   #reloadChain: Promise<void> = Promise.resolve()
   #finishing: Promise<void> | undefined
   readonly #stopped = deferred<void>()
@@ -269,7 +253,13 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       backlog: options.backlog ?? DEFAULT_BACKLOG,
       workers,
     }
-    this.#limiter = options.rateLimiter ?? new ForkRateLimiter({ workers })
+    this.#respawner = new Respawner(options.rateLimiter ?? new ForkRateLimiter({ workers }), {
+      onWait: (delayMs, key) => {
+        if (key !== 'standby') {
+          this.#logger.warn({ delayMs, index: key }, FORKING_TOO_FAST_MESSAGE)
+        }
+      },
+    })
   }
 
   /** Where the pool is in its life. */
@@ -308,7 +298,10 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     }
     this.#state = 'starting'
     const gen = this.#gen
-    this.#slots = Array.from({ length: gen.workers }, (_, i) => this.#spawn(gen, i, true))
+    this.#slots = Array.from({ length: gen.workers }, (_, i) => {
+      this.#respawner.limiter.record()
+      return this.#spawn(gen, i)
+    })
     try {
       await Promise.all(this.#slots.map((w) => w!.listening.promise))
     } catch (err) {
@@ -361,7 +354,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       { generation: gen.number, workers: gen.workers },
       'reloading: forking new workers',
     )
-    const fresh = Array.from({ length: gen.workers }, (_, i) => this.#spawn(gen, i, false))
+    const fresh = Array.from({ length: gen.workers }, (_, i) => this.#spawn(gen, i))
     try {
       await Promise.all(fresh.map((w) => w.listening.promise))
     } catch (err) {
@@ -377,10 +370,9 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     const stale = this.#slots
     this.#gen = gen
     this.#slots = fresh
-    this.#limiter.workers = gen.workers
+    this.#respawner.limiter.workers = gen.workers
     this.#state = 'running'
-    for (const timer of this.#respawnTimers) clearTimeout(timer)
-    this.#respawnTimers.clear()
+    this.#respawner.cancel()
     this.#respawnDeadSlots()
     for (const w of stale) if (w) this.#drainWorker(w, this.#options.staleWorkerTimeoutMs)
     // The standby holds the old code and data: replace it.
@@ -431,8 +423,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   #beginFinish(state: 'draining' | 'stopping'): void {
     const from = this.#state
     this.#state = state
-    for (const timer of this.#respawnTimers) clearTimeout(timer)
-    this.#respawnTimers.clear()
+    this.#respawner.cancel()
     this.#logger.info(
       { from, workers: [...this.#all].map((w) => w.info.pid) },
       state === 'draining' ? 'draining workers' : 'stopping workers',
@@ -442,7 +433,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   #finish(): Promise<void> {
     this.#finishing = (async () => {
       // Workers forked while we waited (none: spawning stops with the state) are covered by the loop.
-      while (this.#all.size > 0) await Promise.all([...this.#all].map((w) => w.exited))
+      while (this.#all.size > 0) await Promise.all([...this.#all].map((w) => w.child.exited))
       this.#state = 'stopped'
       this.#logger.info('all workers exited')
       this.emit('stopped')
@@ -452,8 +443,8 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   }
 
   /** Forks a worker and sends it its instructions at once. */
-  #spawn(gen: Generation, index: number, record: boolean): Worker {
-    const worker = this.#fork(gen, record)
+  #spawn(gen: Generation, index: number): Worker {
+    const worker = this.#fork(gen)
     this.#activate(worker, index)
     return worker
   }
@@ -463,132 +454,103 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
    * loads its module (static imports), then waits in `runPoolWorker()` for the
    * init message that `#activate` sends. A standby stays in this state.
    */
-  #fork(gen: Generation, record: boolean): Worker {
-    if (record) this.#limiter.record()
-    const output = this.#options.output ?? 'log'
-    const std = output === 'log' ? 'pipe' : output
-    const stdio: StdioOptions = [
-      'ignore',
-      std,
-      std,
-      'ipc',
-      ...('fd' in gen.socket ? [gen.socket.fd] : []),
-    ]
-    const env = envWithoutNotifySocket(gen.env)
-    for (const key of LISTEN_ENV) delete env[key]
-    const child = fork(gen.module, gen.args, {
-      stdio,
-      env,
+  #fork(gen: Generation): Worker {
+    let log = this.#logger
+    const child = forkChild({
+      module: gen.module,
+      args: gen.args,
       ...(gen.execArgv ? { execArgv: gen.execArgv } : {}),
+      env: gen.env,
       ...(this.#options.cwd ? { cwd: this.#options.cwd } : {}),
-      serialization: 'json',
+      output: this.#options.output ?? 'log',
+      fds: 'fd' in gen.socket ? [gen.socket.fd] : [],
+      logger: (pid) => {
+        log = this.#logger.child({ worker: pid, generation: gen.number })
+        return log
+      },
+      // fork failures (EAGAIN, ENOMEM) and IPC errors
+      onError: (err) => log.error({ err }, `worker error: ${err.message}`),
     })
+    if (this.#options.output === 'inherit' || this.#options.output === 'ignore') {
+      log = this.#logger.child({ worker: child.pid, generation: gen.number })
+    }
     const info: PoolWorkerInfo = {
-      pid: child.pid ?? -1,
+      pid: child.pid,
       index: -1,
       generation: gen.number,
       state: 'standby',
-      startedAt: Date.now(),
+      startedAt: child.startedAt,
     }
     const listening = deferred<void>()
     // A respawned worker that fails is handled by the exit handler; nobody awaits it.
     listening.promise.catch(() => {})
-    const exited = deferred<void>()
-    const log = this.#logger.child({ worker: info.pid, generation: gen.number })
-    const worker: Worker = {
-      info,
-      child,
-      gen,
-      log,
-      expected: false,
-      listening,
-      exited: exited.promise,
-      timers: [],
-    }
+    const worker: Worker = { info, child, gen, log, listening }
     this.#all.add(worker)
-    if (output === 'log') this.#captureOutput(child, log)
-
-    child.on('message', (message: unknown) => {
-      if (!isPoolMessage(message)) return
-      if (message.type === 'listening' && info.state === 'starting') {
-        for (const t of worker.timers) clearTimeout(t)
-        worker.timers = []
-        info.state = 'listening'
-        info.listeningAt = Date.now()
-        log.info(
-          { index: info.index, startupMs: info.listeningAt - info.startedAt },
-          `Started child ${info.pid} from parent ${process.pid}`,
-        )
-        listening.resolve()
-        this.emit('listening', { ...info })
-      } else if (message.type === 'failed') {
-        worker.failure = (message as { message?: string }).message ?? 'unknown error'
-      }
+    child.on('ready', () => {
+      if (info.state !== 'starting') return
+      info.state = 'listening'
+      info.listeningAt = child.readyAt
+      log.info(
+        { index: info.index, startupMs: info.listeningAt! - info.startedAt },
+        `Started child ${info.pid} from parent ${process.pid}`,
+      )
+      listening.resolve()
+      this.emit('listening', { ...info })
     })
-    child.on('error', (err) => {
-      // fork failures (EAGAIN, ENOMEM) and IPC errors; 'exit' may never follow a failed spawn.
-      log.error({ err }, `worker error: ${err.message}`)
-      if (child.pid === undefined) onExit(null, null)
-    })
-    const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
-      if (!this.#all.has(worker)) return
+    child.on('exit', (exit) => {
       this.#all.delete(worker)
-      for (const t of worker.timers) clearTimeout(t)
       const { index } = info
-      const exit: PoolWorkerExit = { ...info, code, signal, expected: worker.expected }
-      if (info.state === 'starting' || info.state === 'standby') {
-        const why = worker.failure ? `: ${worker.failure}` : ''
+      const expected = exit.intentional
+      if (!exit.wasReady) {
+        const why = exit.failure ? `: ${exit.failure.message}` : ''
         listening.reject(
           new SupervisorError(
             'E_SUPERVISOR_SPAWN',
-            `worker ${index} (pid ${info.pid}) exited before listening (${describeExit(code, signal)})${why}`,
+            `worker ${index} (pid ${info.pid}) exited before listening (${describeExit(exit)})${why}`,
           ),
         )
       }
-      if (worker.expected) {
+      if (expected) {
         log.info(
-          { index, code, signal },
-          `Child ${info.pid} exited (${describeExit(code, signal)})`,
+          { index, code: exit.code, signal: exit.signal },
+          `Child ${info.pid} exited (${describeExit(exit)})`,
         )
       } else {
         log.error(
-          { index, code, signal },
-          `Removing dead child ${info.pid} from parent ${process.pid} (${describeExit(code, signal)})`,
+          { index, code: exit.code, signal: exit.signal },
+          `Removing dead child ${info.pid} from parent ${process.pid} (${describeExit(exit)})`,
         )
       }
-      exited.resolve()
-      this.emit('exit', exit)
+      this.emit('exit', { ...info, code: exit.code, signal: exit.signal, expected })
       const serving = this.#state === 'running' || this.#state === 'reloading'
       if (this.#standby === worker) {
         this.#standby = undefined
-        if (!worker.expected && serving) this.#refillStandby()
+        if (!expected && serving) this.#refillStandby()
       } else if (index >= 0 && this.#slots[index] === worker && gen === this.#gen) {
         this.#slots[index] = undefined
-        if (!worker.expected && serving) this.#respawn(index)
+        if (!expected && serving) this.#respawn(index)
       }
-    }
-    child.on('exit', onExit)
+    })
     return worker
   }
 
   /** Gives a forked worker its slot and instructions; it must listen within startTimeoutMs. */
   #activate(worker: Worker, index: number): void {
-    const { info, gen, log } = worker
+    const { info, gen, log, child } = worker
     info.index = index
     info.state = 'starting'
     const timeoutMs = this.#options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS
-    worker.timers.push(
-      setTimeout(() => {
-        const msg = `worker ${index} (pid ${info.pid}) did not listen within ${timeoutMs} ms`
-        worker.failure = msg
-        worker.listening.reject(new SupervisorError('E_SUPERVISOR_SPAWN', msg))
-        log.error(msg)
-        worker.child.kill('SIGKILL')
-      }, timeoutMs),
-    )
-    const init: InitMessage = {
-      forkliftPool: 1,
-      type: 'init',
+    const cancel = child.timer(timeoutMs, () => {
+      const msg = `worker ${index} (pid ${info.pid}) did not listen within ${timeoutMs} ms`
+      child.failure = { name: 'SupervisorError', message: msg }
+      worker.listening.reject(new SupervisorError('E_SUPERVISOR_SPAWN', msg))
+      log.error(msg)
+      child.kill('SIGKILL')
+    })
+    child.once('ready', cancel)
+    const init: PoolInitMessage = {
+      forklift: 1,
+      type: 'pool-init',
       index,
       generation: gen.number,
       data: gen.data,
@@ -596,8 +558,8 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       idleGraceMs: this.#options.idleGraceMs ?? DEFAULT_IDLE_GRACE_MS,
       orphanGraceMs: this.#options.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS,
     }
-    worker.child.send(init, (err) => {
-      if (err) log.debug({ err }, 'could not send init (worker already gone)')
+    void child.send(init).then((sent) => {
+      if (!sent) log.debug('could not send init (worker already gone)')
     })
     this.emit('spawn', { ...info })
   }
@@ -631,9 +593,10 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   #refillStandby(): void {
     if (!this.#options.standby || this.#standby) return
     const gen = this.#gen
-    this.#whenForkAllowed(() => {
-      if (this.#state !== 'running' || this.#standby || gen !== this.#gen) return
-      this.#standby = this.#fork(gen, true)
+    this.#respawner.schedule('standby', () => {
+      if (this.#state !== 'running' || this.#standby || gen !== this.#gen) return false
+      this.#standby = this.#fork(gen)
+      return true
     })
   }
 
@@ -648,103 +611,40 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       this.#refillStandby()
       return
     }
-    this.#whenForkAllowed(
-      () => {
-        if (this.#state !== 'running' && this.#state !== 'reloading') return
-        if (this.#slots[index]) return
-        this.#slots[index] = this.#spawn(this.#gen, index, true)
-      },
-      (delayMs) => this.#logger.warn({ delayMs, index }, FORKING_TOO_FAST_MESSAGE),
-    )
-  }
-
-  /** Runs `fork` now, or once the rate limiter allows (asking it again then: other forks may have come first). */
-  #whenForkAllowed(fork: () => void, onWait?: (delayMs: number) => void): void {
-    const delayMs = this.#limiter.delayMs()
-    if (delayMs <= 0) {
-      fork()
-      return
-    }
-    onWait?.(delayMs)
-    const timer = setTimeout(() => {
-      this.#respawnTimers.delete(timer)
-      this.#whenForkAllowed(fork)
-    }, delayMs)
-    this.#respawnTimers.add(timer)
+    this.#respawner.schedule(index, () => {
+      if (this.#state !== 'running' && this.#state !== 'reloading') return false
+      if (this.#slots[index]) return false
+      this.#slots[index] = this.#spawn(this.#gen, index)
+      return true
+    })
   }
 
   /** Tells a worker to drain; SIGKILL after `timeoutMs`. A worker not yet listening is simply stopped. */
   #drainWorker(w: Worker, timeoutMs = DEFAULT_STALE_WORKER_TIMEOUT_MS): void {
     if (w.info.state === 'draining' || w.info.state === 'stopping') return
-    w.expected = true
     if (w.info.state === 'starting' || w.info.state === 'standby') {
       void this.#terminate(w, this.#options.stopGraceMs)
       return
     }
     w.info.state = 'draining'
-    const msg: DrainMessage = {
-      forkliftPool: 1,
-      type: 'drain',
+    const message: PoolDrainMessage = {
+      forklift: 1,
+      type: 'pool-drain',
       idleGraceMs: this.#options.idleGraceMs ?? DEFAULT_IDLE_GRACE_MS,
     }
-    w.child.send(msg, (err) => {
-      if (err) void this.#terminate(w, this.#options.stopGraceMs)
+    void w.child.terminate(timeoutMs, {
+      message,
+      onForce: () =>
+        this.#logger.warn(
+          { worker: w.info.pid },
+          `Killing long-running stale worker ${w.info.pid} after ${Math.round(timeoutMs / 1000)}s`,
+        ),
     })
-    const timer = setTimeout(() => {
-      this.#logger.warn(
-        { worker: w.info.pid },
-        `Killing long-running stale worker ${w.info.pid} after ${Math.round(timeoutMs / 1000)}s`,
-      )
-      w.child.kill('SIGKILL')
-    }, timeoutMs)
-    w.timers.push(timer)
   }
 
   /** SIGTERM now, SIGKILL after `graceMs`; resolves when the worker is gone. */
   #terminate(w: Worker, graceMs = DEFAULT_STOP_GRACE_MS): Promise<void> {
-    if (!this.#all.has(w)) return w.exited
-    w.expected = true
-    if (w.info.state !== 'stopping') {
-      w.info.state = 'stopping'
-      w.child.kill('SIGTERM')
-      const timer = setTimeout(() => w.child.kill('SIGKILL'), graceMs)
-      w.timers.push(timer)
-    }
-    return w.exited
+    if (w.info.state !== 'stopping' && this.#all.has(w)) w.info.state = 'stopping'
+    return w.child.terminate(graceMs).then(() => {})
   }
-
-  #captureOutput(child: ChildProcess, log: Logger): void {
-    // Loaded on first use: most pools never capture output, and every parent
-    // would otherwise load readline at start-up.
-    const { createInterface } = process.getBuiltinModule('node:readline')
-    const pipe = (stream: NodeJS.ReadableStream | null, name: 'stdout' | 'stderr') => {
-      if (!stream) return
-      const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY })
-      lines.on('line', (line) => relayLine(log, name, line))
-    }
-    pipe(child.stdout, 'stdout')
-    pipe(child.stderr, 'stderr')
-  }
-}
-
-const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal'])
-
-/** One line of a worker's output into the parent's log; JSON log lines keep their level and fields. */
-function relayLine(log: Logger, stream: 'stdout' | 'stderr', line: string): void {
-  if (line.startsWith('{')) {
-    try {
-      const obj = JSON.parse(line) as Record<string, unknown>
-      const level = typeof obj.level === 'string' && LEVELS.has(obj.level) ? obj.level : undefined
-      if (level) {
-        const { level: _l, time: _t, pid: _p, server: _s, hostname: _h, msg, ...fields } = obj
-        ;(log[level as 'info'] as (o: object, m?: string) => void)(
-          fields,
-          typeof msg === 'string' ? msg : '',
-        )
-        return
-      }
-    } catch {}
-  }
-  if (stream === 'stdout') log.info(`STDOUT: ${line}`)
-  else log.error(`STDERR: ${line}`)
 }

@@ -1,5 +1,6 @@
 // Shared test helpers: processes that clean up after themselves, deadlines instead of sleeps.
 import type { ChildProcess, SpawnOptions } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { type Exit, spawnCollect, type Truthy, waitFor } from '@forklift/test-utils'
 
@@ -100,4 +101,47 @@ export function startNode(file: string, args: string[] = [], options: SpawnOptio
     line: (re, t) => waitLine(lines, re, t),
     logLine: (re, t) => waitLine(stderr, re, t),
   }
+}
+
+/**
+ * A port nothing listens on right now, for a program that must be told its
+ * port in advance and cannot report one (Node's `--inspect-port`).
+ */
+export async function unusedPort(): Promise<number> {
+  const { createServer } = await import('node:net')
+  const srv = createServer()
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve))
+  const { port } = srv.address() as { port: number }
+  await new Promise<void>((resolve) => srv.close(() => resolve()))
+  return port
+}
+
+/** Resolves true when a TCP connection to 127.0.0.1:`port` is accepted, false when refused. */
+export async function accepts(port: number): Promise<boolean> {
+  const { connect } = await import('node:net')
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1')
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('error', () => resolve(false))
+  })
+}
+
+/** Voluntary context switches of every thread of `pid` so far: each one a wake-up after blocking. */
+export function wakeups(pid: number): number {
+  let n = 0
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8')
+    n += Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0)
+  }
+  return n
+}
+
+/** Wake-ups of `pid` during a measurement window of `ms` (a window, not a wait for something). */
+export async function wakeupsDuring(pid: number, ms: number): Promise<number> {
+  const before = wakeups(pid)
+  await new Promise((r) => setTimeout(r, ms))
+  return wakeups(pid) - before
 }

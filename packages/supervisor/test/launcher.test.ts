@@ -8,7 +8,15 @@ import { alive, killOnFinish, tempDir } from '@forklift/test-utils'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { procStatFields } from '../src/_proc-stat.js'
 import { createNotifyReceiver, type NotifyReceiver } from '../src/notify-testing.js'
-import { fixture, type Proc, startNode, waitUntil } from './helpers.js'
+import {
+  accepts,
+  fixture,
+  type Proc,
+  startNode,
+  unusedPort,
+  waitUntil,
+  wakeupsDuring,
+} from './helpers.js'
 
 interface Ev {
   event: string
@@ -28,6 +36,8 @@ interface LauncherConfig {
   gracefulShutdownTimeout?: number
   restartMethod?: 'reload' | 'mutate'
   daemon?: boolean
+  execArgv?: string[]
+  usr1AfterMs?: number[]
 }
 
 interface Launcher extends Proc {
@@ -487,5 +497,52 @@ describe('ProcessLauncher', () => {
     l.child.kill('SIGINT')
     expect(await l.exited).toEqual({ code: 1, signal: null })
     await waitUntil(() => allDead(workers), { timeoutMs: 2000, what: 'workers gone' })
+  })
+
+  it('SIGUSR1 soon after fork never opens the inspector of a worker (forked with --disable-sigusr1)', async () => {
+    // A launcher worker has no SIGUSR1 handler at all: Node's default would
+    // start the inspector on a SIGUSR1 sent to the process group.
+    const inspectPort = await unusedPort()
+    const delays = [5, 10, 20, 40, 60]
+    const l = startLauncher(
+      {
+        launcher: 'process',
+        services: delays.map((_, i) => ({ name: `s${i}` })),
+        restartMethod: 'mutate',
+        execArgv: [`--inspect-port=127.0.0.1:${inspectPort}`],
+        usr1AfterMs: delays,
+      },
+      { detached: true },
+    )
+    await waitUntil(() => l.events('usr1-sent').length === delays.length, {
+      what: 'every SIGUSR1 sent',
+    })
+    await l.next('ready')
+    // A restart in place is a round trip through every worker's event loop
+    // after its SIGUSR1: the inspector would be open by then.
+    const readies = l.events('ready').length
+    l.child.kill('SIGHUP')
+    await waitUntil(() => l.events('ready').length > readies, { what: 'READY after mutate' })
+    expect(await accepts(inspectPort)).toBe(false)
+    expect(l.stderr.filter((line) => /Debugger listening|inspector/i.test(line))).toEqual([])
+    // Only a signal that beat Node's own start-up (the exec window) may kill one.
+    const deaths = l.events('worker-exit')
+    for (const d of deaths) expect(d.signal).toBe('SIGUSR1')
+    expect(l.events('start')).toHaveLength(delays.length - deaths.length)
+    expect(deaths.length).toBeLessThanOrEqual(2)
+    l.child.kill('SIGTERM')
+    expect(await l.exited).toMatchObject({ signal: null })
+  })
+
+  it('an idle worker sleeps: no timer polls its parent (the IPC disconnect says it died)', async () => {
+    const l = startLauncher({ launcher: 'process', services: [{}] })
+    await l.next('ready')
+    const [worker] = l.workerPids() as [number]
+    const woke = await wakeupsDuring(worker, 1000)
+    console.log(`idle launcher worker: ${woke} wake-ups in 1 s`)
+    // Polling the parent pid every 50 ms was 20 a second.
+    expect(woke).toBeLessThanOrEqual(5)
+    l.child.kill('SIGTERM')
+    expect(await l.exited).toEqual({ code: 0, signal: null })
   })
 })

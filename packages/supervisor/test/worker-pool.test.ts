@@ -7,8 +7,15 @@ import { alive } from '@forklift/test-utils'
 import { describe, expect, onTestFinished, test } from 'vitest'
 import { isSupervisorError } from '../dist/errors.js'
 import type { PoolWorkerExit, PoolWorkerInfo } from '../dist/worker-pool.js'
-import { fixture, startNode, waitUntil } from './helpers.js'
+import { accepts, fixture, startNode, unusedPort, waitUntil, wakeupsDuring } from './helpers.js'
 import { get, handoffSocket, recordingLogger, testPool } from './worker-pool-helpers.js'
+
+/** Resolves once a worker relayed that a /slow request is in flight in it. */
+function inFlight(lines: { msg: string }[]): Promise<unknown> {
+  return waitUntil(() => lines.some((l) => l.msg.startsWith('STDOUT: slow request in flight')), {
+    what: 'the slow request to reach a worker',
+  })
+}
 
 /** Requests (new connection each) until every pid in `want` answered; returns who answered. */
 async function answeringPids(
@@ -166,12 +173,12 @@ describe('WorkerPool', () => {
 
   test('drain: a slow request in flight completes, then the workers exit', async () => {
     const socket = handoffSocket()
-    const pool = testPool({ socket, idleGraceMs: 200 })
+    const { logger, lines } = recordingLogger()
+    const pool = testPool({ socket, idleGraceMs: 200, logger })
     await pool.start()
     const pids = pool.pids()
     const slow = get(socket.port, '/slow?ms=1500')
-    // The request is in a worker once it is accepted; give it that moment.
-    await new Promise((r) => setTimeout(r, 300))
+    await inFlight(lines)
     const drainedAt = { t: 0 }
     const drained = pool.drain().then(() => {
       drainedAt.t = Date.now()
@@ -238,10 +245,14 @@ describe('WorkerPool', () => {
       }
     }
     const loops = Array.from({ length: 8 }, loop)
-    await new Promise((r) => setTimeout(r, 700))
+    await waitUntil(() => results.length >= 50, { what: 'the load to run' })
     await pool.reload({ data: { marker: 'two' } })
     const newPids = pool.pids()
-    await new Promise((r) => setTimeout(r, 1500))
+    const mark = results.length
+    // Every connection of the 8 loops moves over within a request or two.
+    await waitUntil(() => results.slice(mark).filter((r) => r.marker === 'two').length >= 100, {
+      what: '100 answers of the new generation',
+    })
     load = false
     await Promise.all(loops)
 
@@ -285,12 +296,13 @@ describe('WorkerPool', () => {
 
   test('stop(): SIGTERM to every worker now, nothing respawned', async () => {
     const socket = handoffSocket()
-    const pool = testPool({ socket })
+    const { logger, lines } = recordingLogger()
+    const pool = testPool({ socket, logger })
     await pool.start()
     const exits: PoolWorkerExit[] = []
     pool.on('exit', (e) => exits.push(e))
     const slow = get(socket.port, '/slow?ms=5000').catch((e: Error) => e)
-    await new Promise((r) => setTimeout(r, 200))
+    await inFlight(lines)
     await pool.stop()
     expect(exits.map((e) => [e.signal, e.expected])).toEqual([
       ['SIGTERM', true],
@@ -330,5 +342,67 @@ describe('WorkerPool', () => {
       what: 'workers to exit after their parent was SIGKILLed',
     })
     console.log(`parent SIGKILL → workers gone in ${Date.now() - killedAt} ms`)
+  })
+
+  test('SIGUSR1 soon after fork never opens the inspector of a worker (forked with --disable-sigusr1)', async () => {
+    // Node's default SIGUSR1 starts the inspector; a worker only installs a
+    // handler of its own once its module ran, so a SIGUSR1 sent to the process
+    // group meanwhile (swift-init's reload-seamless) used to open it.
+    const inspectPort = await unusedPort()
+    const survivors: number[] = []
+    const logs: string[] = []
+    for (const delayMs of [5, 10, 20, 40, 60]) {
+      const socket = handoffSocket()
+      const { logger, lines } = recordingLogger()
+      const pool = testPool({
+        socket,
+        workers: 1,
+        logger,
+        execArgv: [`--inspect-port=127.0.0.1:${inspectPort}`],
+      })
+      const sent = new Promise<number>((resolve) =>
+        pool.once('spawn', (w) =>
+          setTimeout(() => {
+            try {
+              process.kill(w.pid, 'SIGUSR1')
+            } catch {}
+            resolve(w.pid)
+          }, delayMs),
+        ),
+      )
+      const started = await pool.start().then(
+        () => true,
+        (err: Error) => {
+          // Only a signal that beat Node's own start-up (the exec window) may kill it.
+          expect(err.message).toMatch(/exited before listening \(signal SIGUSR1\)/)
+          return false
+        },
+      )
+      const pid = await sent
+      if (started) {
+        // Two requests after the signal: its event loop has turned since.
+        await get(socket.port)
+        expect((await get(socket.port)).body.pid).toBe(pid)
+        survivors.push(delayMs)
+      }
+      expect(await accepts(inspectPort)).toBe(false)
+      await pool.stop()
+      logs.push(...lines.map((l) => l.msg))
+    }
+    console.log(`SIGUSR1 after fork: workers served after ${survivors.join(', ')} ms`)
+    expect(logs.filter((l) => /Debugger listening|inspector/i.test(l))).toEqual([])
+    expect(survivors.length).toBeGreaterThanOrEqual(3)
+  })
+
+  test('an idle worker sleeps: no timer polls its parent (the IPC disconnect says it died)', async () => {
+    const socket = handoffSocket()
+    const pool = testPool({ socket, workers: 1 })
+    await pool.start()
+    const [pid] = pool.pids() as [number]
+    expect((await get(socket.port)).status).toBe(200)
+    const woke = await wakeupsDuring(pid, 1000)
+    console.log(`idle worker: ${woke} wake-ups in 1 s`)
+    // Polling the parent pid every 50 ms was 20 a second.
+    expect(woke).toBeLessThanOrEqual(5)
   })
 })

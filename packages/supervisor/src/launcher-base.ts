@@ -1,179 +1,20 @@
-// What both launchers and the worker-process entry share: service specs and
-// how to load them, daemon detection, error transport over IPC, and the base
-// class that owns signal handling, systemd notification and the exit code.
-
+/**
+ * What both launchers share: the options, the handle `launchService()`
+ * returns, daemon detection, and the base class that owns signal handling,
+ * systemd notification and the exit status.
+ */
 import { EventEmitter } from 'node:events'
-import { createRequire } from 'node:module'
-import { isAbsolute, join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { isForkliftError } from '@forklift/errors'
 import { type Logger, silentLogger } from '@forklift/log'
 import { deferred } from './_deferred.js'
 import { procStatFields } from './_proc-stat.js'
 import { SupervisorError } from './errors.js'
 import { notifyReady, notifyReloading, notifyStopping } from './notify.js'
-import { isServiceBase, type ServiceBase } from './service.js'
 
 /** How SIGHUP restarts services (oslo.service's `restart_method`). */
 export type RestartMethod = 'reload' | 'mutate'
 /** Every restart method. */
 export const RESTART_METHODS = ['reload', 'mutate'] as const
-
-/** A JSON value: what can cross to a worker process. */
-export type JsonValue =
-  | string
-  | number
-  | boolean
-  | null
-  | JsonValue[]
-  | { [key: string]: JsonValue | undefined }
-
-/**
- * A service described by where to find it, since a live object cannot be
- * handed to another Node process: the worker imports `module`, takes its
- * `export` — a factory `(options, context) => ServiceBase | Promise<ServiceBase>`
- * or a class constructed as `new Export(options, context)` — and runs what it
- * returns.
- */
-export interface ServiceSpec {
-  /** An absolute path, a `file:` URL, or a package specifier resolved from `resolveFrom`. */
-  module: string
-  /** The export's name; default `default`. */
-  export?: string
-  /** Handed to the factory in every worker, the same for a respawned one. */
-  options?: JsonValue
-  /** For the logs; default `<module file>#<export>`. */
-  name?: string
-  /** Where a package specifier is resolved from: a file path or URL; default the current directory. */
-  resolveFrom?: string
-}
-
-/** What a service factory gets besides its options. */
-export interface ServiceContext {
-  /** The spec's name. */
-  name: string
-  /** Which worker slot this is, 0 … workers-1 (stays the same when respawned). */
-  workerIndex: number
-  /** How many times this slot was started before (0 the first time). */
-  respawns: number
-  /** True inside a ProcessLauncher worker process. */
-  inWorker: boolean
-  logger: Logger
-}
-
-/** A factory named by a ServiceSpec. */
-export type ServiceFactory = (
-  options: JsonValue | undefined,
-  context: ServiceContext,
-) => ServiceBase | Promise<ServiceBase>
-
-/** A spec with its module resolved to a `file:` URL and its defaults filled in. */
-export interface ResolvedServiceSpec {
-  url: string
-  export: string
-  options?: JsonValue
-  name: string
-}
-
-/** True for a ServiceSpec (rather than a live service). */
-export function isServiceSpec(value: unknown): value is ServiceSpec {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { module?: unknown }).module === 'string' &&
-    !isServiceBase(value)
-  )
-}
-
-/** Resolves a spec's module in this process; SupervisorError E_SUPERVISOR_SERVICE_LOAD if it cannot be found. */
-export function resolveServiceSpec(spec: ServiceSpec): ResolvedServiceSpec {
-  const exportName = spec.export ?? 'default'
-  let url: string
-  try {
-    if (spec.module.startsWith('file:')) url = new URL(spec.module).href
-    else if (isAbsolute(spec.module)) url = pathToFileURL(spec.module).href
-    else if (spec.module.startsWith('.')) {
-      throw new Error('relative module paths are ambiguous in a worker: pass an absolute path')
-    } else {
-      const from = spec.resolveFrom ?? join(process.cwd(), 'noop.js')
-      url = pathToFileURL(createRequire(from).resolve(spec.module)).href
-    }
-  } catch (err) {
-    throw new SupervisorError(
-      'E_SUPERVISOR_SERVICE_LOAD',
-      `cannot resolve service module ${spec.module}: ${(err as Error).message}`,
-      { cause: err },
-    )
-  }
-  const file = url.slice(url.lastIndexOf('/') + 1)
-  const name = spec.name ?? `${file}#${exportName}`
-  return { url, export: exportName, options: spec.options, name }
-}
-
-/** Imports a resolved spec and builds its service. */
-export async function loadService(
-  spec: ResolvedServiceSpec,
-  context: ServiceContext,
-): Promise<ServiceBase> {
-  let mod: Record<string, unknown>
-  try {
-    mod = (await import(spec.url)) as Record<string, unknown>
-  } catch (err) {
-    throw new SupervisorError(
-      'E_SUPERVISOR_SERVICE_LOAD',
-      `cannot load service module ${spec.url}: ${(err as Error).message}`,
-      { cause: err },
-    )
-  }
-  const factory = mod[spec.export]
-  if (typeof factory !== 'function') {
-    throw new SupervisorError(
-      'E_SUPERVISOR_SERVICE_LOAD',
-      `service module ${spec.url} has no function export ${spec.export}`,
-    )
-  }
-  const service = isClass(factory)
-    ? new (factory as new (o: unknown, c: ServiceContext) => unknown)(spec.options, context)
-    : await (factory as ServiceFactory)(spec.options, context)
-  if (!isServiceBase(service)) {
-    throw new SupervisorError(
-      'E_SUPERVISOR_SERVICE_LOAD',
-      `${spec.name} did not return a service (an object with start, stop, wait and reset)`,
-    )
-  }
-  return service
-}
-
-function isClass(fn: unknown): boolean {
-  return typeof fn === 'function' && /^class[\s{]/.test(Function.prototype.toString.call(fn))
-}
-
-/** An error as it crosses the IPC channel. */
-export interface SerializedError {
-  name: string
-  message: string
-  code?: string
-  stack?: string
-}
-
-/** Flattens an error for IPC. */
-export function serializeError(err: unknown): SerializedError {
-  if (!(err instanceof Error)) return { name: 'Error', message: String(err) }
-  const code = (err as { code?: unknown }).code
-  const out: SerializedError = { name: err.name, message: err.message }
-  if (typeof code === 'string') out.code = code
-  if (err.stack) out.stack = err.stack
-  return out
-}
-
-/** Rebuilds an error sent over IPC (its class is lost; name, message, code and stack are kept). */
-export function deserializeError(data: SerializedError): Error {
-  const err = new Error(data.message)
-  err.name = data.name
-  if (data.code) (err as { code?: string }).code = data.code
-  if (data.stack) err.stack = data.stack
-  return err
-}
 
 /**
  * True when this process has no controlling terminal, or is not in its
