@@ -25,9 +25,10 @@ await build({
   absWorkingDir: APP,
   entryPoints: {
     main: 'dist/main.js',
-    // run-wsgi forks `new URL('./_wsgi-worker.js', import.meta.url)`: the
-    // bundled worker must sit next to the chunk that holds run-wsgi.
-    '_wsgi-worker': join(dirname(require.resolve('@forklift/runner')), '_wsgi-worker.js'),
+    // The runner forks `new URL('./wsgi-worker.js', import.meta.url)`: the
+    // bundled worker (its `./worker` export) must sit next to the chunk that
+    // holds the runner's code.
+    'wsgi-worker': require.resolve('@forklift/runner/worker'),
   },
   outdir: 'dist/bundle',
   bundle: true,

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { readlinkSync, writeFileSync } from 'node:fs'
 import { type Agent, request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { join, resolve } from 'node:path'
@@ -37,6 +37,15 @@ export function writeConf(
     ].join('\n'),
   )
   return file
+}
+
+/** True while `pid` lives with its stdout pointed at /dev/null. */
+function stdoutOnDevNull(pid: number): boolean {
+  try {
+    return readlinkSync(`/proc/${pid}/fd/1`) === '/dev/null'
+  } catch {
+    return false
+  }
 }
 
 /** A server process under test. */
@@ -82,9 +91,12 @@ export function startBin(
     ready: (timeoutMs = 20_000) =>
       Promise.race([
         stdoutClosed.then(async () => {
-          // stdout also closes when the process dies: tell the two apart.
-          await new Promise((r) => setTimeout(r, 0))
-          if (child.exitCode !== null || child.signalCode !== null) {
+          // stdout also closes when the process dies: a server that closed it
+          // on purpose (capture_stdio) lives on with fd 1 on /dev/null (once
+          // its close-then-open is done).
+          const gone = () => child.exitCode !== null || child.signalCode !== null
+          await waitUntil(() => stdoutOnDevNull(pid) || gone(), 'fd 1 on /dev/null', timeoutMs, 5)
+          if (gone()) {
             throw new Error(`server exited before ready: ${p.stderr() || p.stdout()}`)
           }
         }),

@@ -271,11 +271,13 @@ describe.each([0, 2])('signals, workers = %i', (workerCount) => {
       }
     }
     const clients = Array.from({ length: 8 }, client)
-    await new Promise((r) => setTimeout(r, 500))
+    await waitFor(() => ok >= 50, 'the load to run')
     writeConf(dir, { port, extra: `workers = ${workerCount}`, message: 'after' })
     p.child.kill('SIGUSR1')
     await waitFor(() => sawNew, 'the new config to answer', 20_000)
-    await new Promise((r) => setTimeout(r, 1_000))
+    // The load goes on while the old workers drain.
+    const okAtNew = ok
+    await waitFor(() => ok >= okAtNew + 100, 'answers while the old workers drain')
     running = false
     await Promise.all(clients)
     expect(failures).toBe(0)

@@ -104,6 +104,17 @@ export class Config {
     this.#sections = sections
   }
 
+  /**
+   * This config with more configparser defaults (the files' `[DEFAULT]`
+   * still wins over them), without reading the files again.
+   */
+  withDefaults(extra: Record<string, string>): Config {
+    const defaults = new Map<string, RawValue>()
+    for (const [key, value] of Object.entries(extra)) defaults.set(key, { value: String(value) })
+    for (const [key, raw] of this.#defaults) defaults.set(key, raw)
+    return new Config(this.path, this.files, defaults, this.#sections)
+  }
+
   /** Section names in the order they first appear, without DEFAULT. */
   sectionNames(): string[] {
     return [...this.#sections.keys()]

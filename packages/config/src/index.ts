@@ -1,3 +1,4 @@
+export { type LoadServerConfOptions, loadServerConf, type ServerConf } from './appconfig.js'
 export { Config, type LoadConfigOptions, loadConfig, pasteDefaults } from './config.js'
 export {
   ConfigError,

@@ -9,6 +9,7 @@ export {
   limitRequests,
   type ServerLimits,
   type ServerLimitsState,
+  serverLimitsFromConf,
 } from './limits.js'
 export { BUILTIN_SPECIFIER, buildApp, type LoadAppOptions, loadApp } from './load-app.js'
 export type {

@@ -1,5 +1,9 @@
+// Swift's per-server request limits, `max_clients` and `client_timeout`,
+// live here rather than with the socket: they gate a server's request
+// listener (the app's side of a connection), which is what a pipeline is.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
+import { type ConfigWhere, configFloatValue, configIntValue } from '@forklift/config'
 import type { RequestListener } from './types.js'
 
 /** Swift's defaults for `max_clients` and `client_timeout`. */
@@ -78,6 +82,25 @@ export interface ServerLimits {
   maxClients?: number
   /** Seconds a client may stay silent (`client_timeout`, default 60; 0 = never). */
   clientTimeoutSec?: number
+}
+
+/**
+ * `max_clients` (an integer >= 1, default 1024) and `client_timeout`
+ * (seconds >= 0, default 60) from a server's conf; ConfigError naming the
+ * file, section and key of a bad value.
+ */
+export function serverLimitsFromConf(
+  conf: Record<string, string | undefined>,
+  where: Omit<ConfigWhere, 'key' | 'line'> = {},
+): Required<ServerLimits> {
+  const at = (key: string): ConfigWhere => ({ ...where, key })
+  const maxClients = conf.max_clients?.trim()
+    ? configIntValue(conf.max_clients, at('max_clients'), { min: 1 })
+    : DEFAULT_MAX_CLIENTS
+  const clientTimeoutSec = conf.client_timeout?.trim()
+    ? configFloatValue(conf.client_timeout, at('client_timeout'), { min: 0 })
+    : DEFAULT_CLIENT_TIMEOUT_SEC
+  return { maxClients, clientTimeoutSec }
 }
 
 /** What applyServerLimits installed, with live counters for logs and tests. */

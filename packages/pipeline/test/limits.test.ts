@@ -1,7 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { connect, type Socket } from 'node:net'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { applyServerLimits, limitRequests, type ServerLimitsState } from '../src/index.js'
+import {
+  applyServerLimits,
+  limitRequests,
+  type ServerLimitsState,
+  serverLimitsFromConf,
+} from '../src/index.js'
 import { serve, until } from './helpers.js'
 
 /** A raw client: what it received, and whether the server closed it. */
@@ -127,5 +132,20 @@ describe('client_timeout', () => {
   it('refuses a negative timeout', async () => {
     const { server } = await serve(() => {})
     expect(() => applyServerLimits(server, { clientTimeoutSec: -1 })).toThrow(TypeError)
+  })
+})
+
+describe('serverLimitsFromConf', () => {
+  it("reads max_clients and client_timeout with Swift's defaults, naming a bad key", () => {
+    expect(serverLimitsFromConf({})).toEqual({ maxClients: 1024, clientTimeoutSec: 60 })
+    expect(serverLimitsFromConf({ max_clients: ' 10 ', client_timeout: '2.5' })).toEqual({
+      maxClients: 10,
+      clientTimeoutSec: 2.5,
+    })
+    const where = { file: '/etc/swift/object-server.conf', section: 'app:object-server' }
+    expect(() => serverLimitsFromConf({ max_clients: '0' }, where)).toThrow(
+      /object-server\.conf \[app:object-server\] max_clients/,
+    )
+    expect(() => serverLimitsFromConf({ client_timeout: 'soon' }, where)).toThrow(/client_timeout/)
   })
 })

@@ -20,4 +20,6 @@ export {
   type ResourceLimitOptions,
   raiseResourceLimits,
 } from './limits.js'
+export { checkUser, configuredUser, DEFAULT_USER, dropToUser } from './run-as.js'
+export { type CaptureStdioOptions, captureStdio, sameOpenFile } from './stdio.js'
 export { type LookupOptions, lookupUser, type UserInfo } from './user.js'

@@ -1,44 +1,36 @@
+// A server's request side, built the same way in the server process
+// (workers = 0) and in each worker: the paste pipeline from the config
+// already read, and the HTTP(S) server with Swift's connection settings.
 import type { RequestListener, Server } from 'node:http'
 import { createRequire } from 'node:module'
-import { configFloatValue, configIntValue } from '@forklift/config'
+import type { ServerConf } from '@forklift/config'
 import type { Logger } from '@forklift/log'
 import { applyServerLimits, loadApp } from '@forklift/pipeline'
 import type { TlsContextOptions } from '@forklift/socket'
-import type { ServerConf } from './server-conf.js'
 
 // `import ... from 'node:http'` in ESM reads every export of the builtin,
 // which runs its lazy getters and loads undici, tls, crypto and zlib: ~11 MiB
 // more in every worker. require() only loads http itself.
 const http = createRequire(import.meta.url)('node:http') as typeof import('node:http')
 
-/** Swift's defaults. */
-export const DEFAULT_MAX_CLIENTS = 1024
-export const DEFAULT_CLIENT_TIMEOUT_S = 60
-
 const MAIN_SECTIONS = ['pipeline:main', 'app:main', 'composite:main']
 
 /**
  * Builds the paste pipeline as a request listener. Like Swift's run_server it
  * loads `main`, whatever the app section; a config without a main pipeline
- * loads the app section itself.
+ * loads the app section itself. The config is the one already read, with
+ * `log_name` as Swift's loadapp gives it.
  */
 export function loadServerApp(server: ServerConf, logger: Logger): Promise<RequestListener> {
   const hasMain = MAIN_SECTIONS.some((s) => server.config.hasSection(s))
   const name = hasMain ? 'main' : server.section.replace(/^[a-z]+:/, '')
-  return loadApp(server.file, { name, globalConf: { log_name: server.logName }, logger })
-}
-
-/** `max_clients` and `client_timeout` from a server's conf, validated. */
-export function serverLimits(server: ServerConf): { maxClients: number; clientTimeoutSec: number } {
-  const where = (key: string) => ({ file: server.file, section: server.section, key })
-  const { conf } = server
-  const maxClients = conf.max_clients?.trim()
-    ? configIntValue(conf.max_clients, where('max_clients'), { min: 1 })
-    : DEFAULT_MAX_CLIENTS
-  const clientTimeoutSec = conf.client_timeout?.trim()
-    ? configFloatValue(conf.client_timeout, where('client_timeout'), { min: 0 })
-    : DEFAULT_CLIENT_TIMEOUT_S
-  return { maxClients, clientTimeoutSec }
+  const globalConf = { log_name: server.logName }
+  return loadApp(server.file, {
+    name,
+    globalConf,
+    logger,
+    config: server.config.withDefaults(globalConf),
+  })
 }
 
 /**

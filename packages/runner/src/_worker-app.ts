@@ -1,10 +1,12 @@
+// What the server process tells each worker, and how a worker turns it into
+// its server: shared by run-wsgi (the parent) and wsgi-worker (the child).
 import type { Server as HttpServer } from 'node:http'
+import type { ServerConf } from '@forklift/config'
 import type { Logger } from '@forklift/log'
+import { serverLimitsFromConf } from '@forklift/pipeline'
+import { configuredUser, dropToUser } from '@forklift/privileges'
 import type { TlsContextOptions } from '@forklift/socket'
-import { createAppServer, loadServerApp, serverLimits } from './_app-server.js'
-import { configuredUser, dropToUser } from './_user.js'
-import { workerLogLines } from './logging.js'
-import { loadServerConf } from './server-conf.js'
+import { createAppServer, loadServerApp } from './_app-server.js'
 
 /** What the parent tells each worker (JSON over IPC: TLS is PEM text, read while root). */
 export interface WorkerPayload {
@@ -20,30 +22,34 @@ export function workerArgs(payload: WorkerPayload): string[] {
   return [payload.file, payload.section ?? '', payload.verbose ? 'verbose' : '']
 }
 
-/** The logger of a worker, from its argv: JSON lines on stderr, which the pool relays into the parent's log. */
-export function workerLogger(argv: readonly string[]): Logger {
+/** The config path, section and verbosity a worker was started with (its argv). */
+export function parseWorkerArgs(argv: readonly string[]): {
+  file: string
+  section: string | undefined
+  verbose: boolean
+} {
   const [file = '', section = '', verbose = ''] = argv
-  const conf = loadServerConf(file, section ? { section } : {})
-  return workerLogLines(conf.logName, conf.conf, { verbose: verbose === 'verbose' })
+  return { file, section: section || undefined, verbose: verbose === 'verbose' }
 }
 
 /**
- * A worker's start-up, Swift's post_fork_hook + run_server: read the config
- * (again: a reload's new workers see the new one), drop to `user` (the parent
- * stays root, as Swift's does), build the pipeline and the HTTP(S) server.
- * The pool makes it listen on the parent's socket. The worker's stdout and
- * stderr are pipes the pool reads into the parent's log, never swift-init's.
+ * A worker's start-up, Swift's post_fork_hook + run_server, on the config
+ * this worker read once when it started (a reload's new workers are new
+ * processes and read the new one): drop to `user` (the parent stays root,
+ * as Swift's does), build the pipeline and the HTTP(S) server. The pool
+ * makes it listen on the parent's socket. The worker's stdout and stderr are
+ * pipes the pool reads into the parent's log, never swift-init's.
  */
 export async function createWorkerServer(
+  server: ServerConf,
   payload: WorkerPayload,
   logger: Logger,
 ): Promise<HttpServer> {
-  const conf = loadServerConf(payload.file, payload.section ? { section: payload.section } : {})
-  dropToUser(configuredUser(conf.conf), logger)
-  const listener = await loadServerApp(conf, logger)
+  dropToUser(configuredUser(server.conf), logger)
+  const listener = await loadServerApp(server, logger)
   return await createAppServer(listener, {
     keepIdleSec: payload.keepIdleSec,
-    ...serverLimits(conf),
+    ...serverLimitsFromConf(server.conf, { file: server.file, section: server.section }),
     tls: payload.tls,
   })
 }

@@ -1,11 +1,20 @@
-import { configFloatValue, configTrueValue } from '@forklift/config'
+import {
+  configFloatValue,
+  configTrueValue,
+  loadServerConf,
+  type ServerConf,
+} from '@forklift/config'
 import type { Logger } from '@forklift/log'
-import { cleanUpDaemonHygiene } from '@forklift/privileges'
+import {
+  captureStdio,
+  checkUser,
+  cleanUpDaemonHygiene,
+  configuredUser,
+  dropToUser,
+  sameOpenFile,
+} from '@forklift/privileges'
 import { notifyReady, notifyStopping } from '@forklift/supervisor/notify'
-import { checkUser, configuredUser, dropToUser } from './_user.js'
 import { serverLogger } from './logging.js'
-import { loadServerConf, type ServerConf } from './server-conf.js'
-import { captureStdio, sameOpenFile } from './stdio.js'
 
 /** What a daemon's pass gets. */
 export interface DaemonPassContext {

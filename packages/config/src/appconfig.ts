@@ -1,5 +1,12 @@
+/**
+ * Swift's appconfig/readconf for a server: `[DEFAULT]` plus the server's app
+ * (or daemon) section of a config file or `.conf.d` directory, as Swift's
+ * run_wsgi and run_daemon read them, read once per process.
+ */
 import { resolve } from 'node:path'
-import { type Config, ConfigError, loadConfig, loadPasteApp, pasteDefaults } from '@forklift/config'
+import { type Config, loadConfig, pasteDefaults } from './config.js'
+import { ConfigError } from './errors.js'
+import { loadPasteApp } from './paste.js'
 
 /** A server's settings: `[DEFAULT]` plus its app (or daemon) section, as Swift's appconfig/readconf give them. */
 export interface ServerConf {
@@ -13,7 +20,12 @@ export interface ServerConf {
   conf: Record<string, string>
   /** `[DEFAULT]` alone: the global conf handed to the paste pipeline. */
   global: Record<string, string>
-  /** The loaded config, for callers that need other sections. */
+  /**
+   * The loaded config, for callers that need other sections, or the whole
+   * pipeline (`config.withDefaults({ log_name })` is what paste.deploy reads
+   * when Swift loads the app with `global_conf={'log_name': …}`), without
+   * reading the file again.
+   */
   config: Config
 }
 

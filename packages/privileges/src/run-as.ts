@@ -1,6 +1,12 @@
+/**
+ * The user a Swift-style server runs as (`user` in its conf): checked before
+ * anything is bound, dropped to where the server starts serving.
+ */
 import { userInfo } from 'node:os'
 import type { Logger } from '@forklift/log'
-import { dropPrivileges, lookupUser, PrivilegesError } from '@forklift/privileges'
+import { dropPrivileges } from './drop.js'
+import { PrivilegesError } from './errors.js'
+import { lookupUser } from './user.js'
 
 /** Swift's default `user`. */
 export const DEFAULT_USER = 'swift'

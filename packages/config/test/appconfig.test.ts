@@ -1,8 +1,7 @@
 import { join } from 'node:path'
 import { tempFiles } from '@forklift/test-utils'
 import { describe, expect, it } from 'vitest'
-import { planWsgi } from './run-wsgi.js'
-import { loadServerConf } from './server-conf.js'
+import { loadServerConf } from '../src/appconfig.js'
 
 function conf(text: string): string {
   return tempFiles().write('server.conf', text)
@@ -65,6 +64,14 @@ describe('loadServerConf', () => {
     expect(s.logName).toBe('obj-7')
   })
 
+  it('its config feeds the pipeline loader: withDefaults adds globals, the files still win', () => {
+    const text = `${PIPELINE}\n[filter:named]\nname = %(log_name)s\n`
+    const s = loadServerConf(conf(text), { section: 'object-server' })
+    const withName = s.config.withDefaults({ log_name: 'obj', bind_port: '1' })
+    expect(withName.section('filter:named')).toMatchObject({ name: 'obj', bind_port: '6200' })
+    expect(() => s.config.section('filter:named')).toThrow(/log_name/)
+  })
+
   it('a missing section is a ConfigError naming file and section', () => {
     const file = conf(PIPELINE)
     expect(() => loadServerConf(file, { section: 'proxy-server' })).toThrowError(
@@ -73,44 +80,6 @@ describe('loadServerConf', () => {
         code: 'E_CONFIG_NO_SECTION',
         message: expect.stringContaining(`${file} [app:proxy-server]`),
       }),
-    )
-  })
-})
-
-describe('planWsgi', () => {
-  it('derives workers, limits and the stale worker timeout', () => {
-    const file = conf(
-      PIPELINE.replace(
-        'workers = 3',
-        'workers = 3\nmax_clients = 10\nclient_timeout = 2.5\nstale_worker_timeout = 30',
-      ),
-    )
-    const plan = planWsgi(file, { section: 'object-server' })
-    expect(plan).toMatchObject({
-      workers: 5,
-      maxClients: 10,
-      clientTimeoutSec: 2.5,
-      staleWorkerTimeoutSec: 30,
-      user: 'swift',
-      bind: { port: 6200, host: '0.0.0.0' },
-    })
-  })
-
-  it('an empty user keeps the current one', () => {
-    const plan = planWsgi(conf(PIPELINE.replace('workers = 3', 'workers = 3\nuser =')))
-    expect(plan.user).toBeUndefined()
-  })
-
-  it.each([
-    ['workers = -1', 'workers'],
-    ['workers = lots', 'workers'],
-    ['max_clients = 0', 'max_clients'],
-    ['client_timeout = soon', 'client_timeout'],
-    ['stale_worker_timeout = x', 'stale_worker_timeout'],
-  ])('%s is an error naming the key', (line, key) => {
-    const file = conf(PIPELINE.replace('set workers = 5', '').replace('workers = 3', line))
-    expect(() => planWsgi(file)).toThrowError(
-      expect.objectContaining({ message: expect.stringContaining(key) }),
     )
   })
 })

@@ -1,0 +1,139 @@
+// workers >= 1: a WorkerPool on the socket the parent holds; a reload is a
+// new generation of workers (on a new socket when the bind options changed).
+import { formatError } from '@forklift/errors'
+import { checkUser } from '@forklift/privileges'
+import { bindHandoffSocket, type TlsContextOptions, tlsContextOptions } from '@forklift/socket'
+import { notifyReady, notifyReloading, notifyStopping } from '@forklift/supervisor/notify'
+import { WorkerPool } from '@forklift/supervisor/worker-pool'
+import type { ServeContext } from './_serve-context.js'
+import { serveSignals } from './_signals.js'
+import { type WorkerPayload, workerArgs } from './_worker-app.js'
+import { RunnerError } from './errors.js'
+import { planWsgi, sameBind, timerMs, type WsgiPlan } from './plan.js'
+
+/** A socket the parent holds for its workers (bound, never accepted on here). */
+export interface PoolSocketHandle {
+  fd: number
+  /** The port it is bound to, when the parent bound it. */
+  port?: number
+  close(): void
+}
+
+// The worker module next to this one, in dist/ (and in a bundle, next to
+// the chunk holding this code: see apps/wsgi-server/scripts/bundle.mjs).
+const WORKER_MODULE = new URL('./wsgi-worker.js', import.meta.url)
+
+function workerPayload(
+  plan: WsgiPlan,
+  ctx: ServeContext,
+  verbose: boolean,
+  tls: TlsContextOptions | undefined,
+): WorkerPayload {
+  return {
+    file: plan.server.file,
+    ...(ctx.section !== undefined ? { section: ctx.section } : {}),
+    verbose,
+    ...(tls ? { tls } : {}),
+    keepIdleSec: plan.bind.keepIdleSec,
+  }
+}
+
+/** Runs the pool on `firstSocket` until a stop signal; resolves the exit status. */
+export async function serveWithWorkers(
+  ctx: ServeContext,
+  firstSocket: PoolSocketHandle,
+  verbose: boolean,
+): Promise<number> {
+  const { plan, logger } = ctx
+  let socket = firstSocket
+  let current = plan
+  const payload = workerPayload(plan, ctx, verbose, ctx.tls)
+  const pool = new WorkerPool({
+    module: WORKER_MODULE,
+    workers: plan.workers,
+    socket: { fd: socket.fd },
+    backlog: plan.bind.backlog,
+    data: payload,
+    args: workerArgs(payload),
+    logger,
+    staleWorkerTimeoutMs: timerMs(plan.staleWorkerTimeoutSec),
+    standby: plan.standby,
+  })
+  try {
+    await pool.start()
+  } catch (err) {
+    socket.close()
+    throw new RunnerError('E_RUNNER_WORKER_START', `workers did not start: ${formatError(err)}`, {
+      cause: err,
+    })
+  }
+  logger.info(
+    { port: socket.port ?? plan.bind.port, workers: pool.pids() },
+    `workers listening: ${plan.workers}`,
+  )
+  await ctx.announceReady()
+  const notifyOpts = { logger, ...(ctx.env ? { env: ctx.env } : {}) }
+  await serveSignals(logger, {
+    async stop(now) {
+      await notifyStopping(notifyOpts)
+      const done = now ? pool.stop() : pool.drain()
+      // The pool forks no worker once stopping began, so our copy of the
+      // socket can go now: with every copy closed the port is free at once
+      // for whatever replaces us, instead of queueing connections nobody takes.
+      socket.close()
+      await done
+    },
+    async reload() {
+      await notifyReloading(notifyOpts)
+      let next: WsgiPlan
+      let tls: TlsContextOptions | undefined
+      try {
+        next = planWsgi(plan.server.file, ctx.section ? { section: ctx.section } : {})
+        checkUser(next.user)
+        tls = tlsContextOptions({ ...next.bind, logger })
+      } catch (err) {
+        logger.error({ err }, `reload refused, keeping the running workers: ${formatError(err)}`)
+        await notifyReady(notifyOpts)
+        return
+      }
+      const old = socket
+      const rebind = !sameBind(next.bind, current.bind)
+      if (rebind) {
+        logger.info(
+          { host: next.bind.host, port: next.bind.port },
+          'bind options changed: binding anew',
+        )
+        try {
+          const bound = await bindHandoffSocket({ ...next.bind, logger })
+          socket = { fd: bound.fd, port: bound.address.port, close: () => bound.close() }
+        } catch (err) {
+          logger.error({ err }, `reload refused: ${formatError(err)}`)
+          await notifyReady(notifyOpts)
+          return
+        }
+      }
+      const nextPayload = workerPayload(next, ctx, verbose, tls)
+      try {
+        await pool.reload({
+          data: nextPayload,
+          args: workerArgs(nextPayload),
+          workers: next.workers === 0 ? current.workers : next.workers,
+          backlog: next.bind.backlog,
+          ...(rebind ? { socket: { fd: socket.fd } } : {}),
+        })
+        if (next.workers === 0) logger.warn('workers = 0 needs a restart; keeping worker processes')
+        current = next
+        if (rebind) old.close()
+      } catch (err) {
+        if (rebind) {
+          socket.close()
+          socket = old
+        }
+        logger.error({ err }, `reload failed, keeping the running workers: ${formatError(err)}`)
+      }
+      await notifyReady(notifyOpts)
+    },
+  })
+  logger.info(`Exited (${process.pid})`)
+  return 0
+}

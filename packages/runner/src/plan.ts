@@ -1,0 +1,71 @@
+/**
+ * What a server will do, from its config alone: bind options, workers,
+ * user, request limits and the stale-worker bound — read and validated
+ * before anything is bound, once per start and once per reload.
+ */
+import { availableParallelism } from 'node:os'
+import {
+  configAutoIntValue,
+  configFloatValue,
+  configTrueValue,
+  loadServerConf,
+  type ServerConf,
+} from '@forklift/config'
+import { serverLimitsFromConf } from '@forklift/pipeline'
+import { configuredUser } from '@forklift/privileges'
+import { type BindOptions, socketOptionsFromConfig } from '@forklift/socket'
+
+/** Swift's default: old workers get a day to finish their requests after a reload. */
+export const DEFAULT_STALE_WORKER_TIMEOUT_S = 86_400
+
+/** Everything runWsgi derives from the config before it touches a socket. */
+export interface WsgiPlan {
+  server: ServerConf
+  bind: BindOptions
+  /** 0 = serve in this process. */
+  workers: number
+  user: string | undefined
+  maxClients: number
+  clientTimeoutSec: number
+  staleWorkerTimeoutSec: number
+  /** Keep one booted spare worker that takes a dead worker's place at once (`standby_worker`). */
+  standby: boolean
+}
+
+/** Reads and validates a server's config (throws ConfigError / SocketError naming file, section and key). */
+export function planWsgi(confPath: string, options: { section?: string } = {}): WsgiPlan {
+  const server = loadServerConf(confPath, options)
+  const at = { file: server.file, section: server.section }
+  const where = (key: string) => ({ ...at, key })
+  const { conf } = server
+  const bind = socketOptionsFromConfig(conf, at)
+  const workers = configAutoIntValue(conf.workers, availableParallelism(), where('workers'))
+  if (workers < 0) {
+    configAutoIntValue('-', 0, where('workers')) // throws E_CONFIG_VALUE naming the key
+  }
+  const staleWorkerTimeoutSec = conf.stale_worker_timeout?.trim()
+    ? configFloatValue(conf.stale_worker_timeout, where('stale_worker_timeout'), { min: 0 })
+    : DEFAULT_STALE_WORKER_TIMEOUT_S
+  return {
+    server,
+    bind,
+    workers,
+    user: configuredUser(conf),
+    ...serverLimitsFromConf(conf, at),
+    staleWorkerTimeoutSec,
+    standby: workers > 0 && configTrueValue(conf.standby_worker),
+  }
+}
+
+/** True when a reload can keep the socket it has. */
+export function sameBind(a: BindOptions, b: BindOptions): boolean {
+  return a.host === b.host && a.port === b.port && a.backlog === b.backlog
+}
+
+// setTimeout fires at once for delays beyond 2^31-1 ms (~24.8 days).
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+/** Seconds of a config value as a delay setTimeout keeps. */
+export function timerMs(seconds: number): number {
+  return Math.min(Math.round(seconds * 1000), MAX_TIMER_MS)
+}

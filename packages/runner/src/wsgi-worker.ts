@@ -1,0 +1,19 @@
+/**
+ * The module each worker process of runWsgi runs (a WorkerPool forks it;
+ * exported as `@forklift/runner/worker` for bundlers, never to be
+ * imported). It reads the server's config once, logs JSON lines on stderr
+ * (the pool relays them into the parent's log) and serves what the parent
+ * tells it.
+ */
+import { loadServerConf } from '@forklift/config'
+import { runPoolWorker } from '@forklift/supervisor/worker-pool'
+import { createWorkerServer, parseWorkerArgs, type WorkerPayload } from './_worker-app.js'
+import { workerLogLines } from './logging.js'
+
+const { file, section, verbose } = parseWorkerArgs(process.argv.slice(2))
+const server = loadServerConf(file, section ? { section } : {})
+const logger = workerLogLines(server.logName, server.conf, { verbose })
+await runPoolWorker({
+  createServer: ({ data }) => createWorkerServer(server, data as WorkerPayload, logger),
+  logger,
+})
