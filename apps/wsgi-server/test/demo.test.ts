@@ -31,6 +31,8 @@ describe('the main job (examples/demo.mjs)', () => {
     async () => {
       expect(existsSync(SWIFT_INIT), `${SWIFT_INIT} (apps/swift-init) is missing`).toBe(true)
       // A copy of examples/etc on free ports, so a developer's running demo is left alone.
+      // swift-init starts the servers, which bind the numbers in their confs
+      // (Swift refuses bind_port = 0): ports free a moment ago.
       const dir = tempDir('fl-demo-')
       const confDir = join(dir, 'etc')
       const runDir = join(dir, 'run')

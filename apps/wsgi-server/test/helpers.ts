@@ -3,7 +3,14 @@ import { readlinkSync, writeFileSync } from 'node:fs'
 import { type Agent, request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { join, resolve } from 'node:path'
-import { type Exit, spawnCollect, type Truthy, waitFor as waitUntil } from '@forklift/test-utils'
+import {
+  type BoundPort,
+  boundSocket,
+  type Exit,
+  spawnCollect,
+  type Truthy,
+  waitFor as waitUntil,
+} from '@forklift/test-utils'
 
 export const BIN_DIR = resolve(import.meta.dirname, '../bin')
 export const REPO = resolve(import.meta.dirname, '../../..')
@@ -48,6 +55,24 @@ function stdoutOnDevNull(pid: number): boolean {
   }
 }
 
+/**
+ * What systemd's socket activation does before it execs a server: LISTEN_FDS=1
+ * and LISTEN_PID naming the server's pid (`exec` keeps the shell's), with
+ * the socket at fd 3.
+ */
+function systemdSocket(): string[] {
+  return ['sh', '-c', 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" "$@"', process.execPath]
+}
+
+/**
+ * A port for a server under test, held by the test (port 0: no other
+ * process gets it) and handed to the server as systemd's socket activation
+ * does: give it to startBin/startReady. The conf's bind_port names it too.
+ */
+export function serverSocket(host = '127.0.0.1'): BoundPort {
+  return boundSocket(host)
+}
+
 /** A server process under test. */
 export interface Proc {
   child: ChildProcess
@@ -72,11 +97,15 @@ export function startBin(
   env: NodeJS.ProcessEnv = {},
   /** A command to run the server under (it must exec `node` with the rest); default none. */
   wrapper: string[] = [],
+  /** A socket to serve on instead of binding: handed over as systemd does (LISTEN_FDS, fd 3). */
+  socket?: BoundPort,
 ): Proc {
-  const [cmd, ...pre] = wrapper.length ? wrapper : [process.execPath]
+  const run = wrapper.length ? wrapper : socket ? systemdSocket() : [process.execPath]
+  const [cmd, ...pre] = run
   const p = spawnCollect(cmd!, [...pre, join(BIN_DIR, bin), ...args], {
     detached: true,
     env: { ...process.env, NOTIFY_SOCKET: '', ...env },
+    ...(socket ? { stdio: ['ignore', 'pipe', 'pipe', socket.fd] } : {}),
   })
   const { child, exited } = p
   const pid = child.pid!

@@ -6,9 +6,25 @@ import { connect, createServer } from 'node:net'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { createNotifyReceiver } from '@forklift/supervisor/notify-testing'
-import { alive, childPids, freePort, selfSignedCert, tempDir } from '@forklift/test-utils'
+import {
+  alive,
+  type BoundPort,
+  childPids,
+  freePort,
+  selfSignedCert,
+  tempDir,
+} from '@forklift/test-utils'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { get, runBin, SLOW_APP, slowGet, startBin, waitFor, writeConf } from './helpers.js'
+import {
+  get,
+  runBin,
+  SLOW_APP,
+  serverSocket,
+  slowGet,
+  startBin,
+  waitFor,
+  writeConf,
+} from './helpers.js'
 
 const BIN = 'swift-object-server'
 
@@ -19,17 +35,19 @@ function pidOf(body: string): number {
   return Number(m[1])
 }
 
-async function startReady(conf: string, env: NodeJS.ProcessEnv = {}, args: string[] = []) {
-  const p = startBin(BIN, [conf, ...args], env)
+/** Starts the server on `socket` (or binding from its conf without one) and waits until it is ready. */
+async function startReady(conf: string, socket?: BoundPort) {
+  const p = startBin(BIN, [conf], {}, [], socket)
   await p.ready()
   return p
 }
 
 describe('workers', () => {
   it('workers = 0 serves in the server process itself, with no children', async () => {
-    const port = await freePort()
+    const socket = serverSocket()
+    const { port } = socket
     const conf = writeConf(tempDir(), { port, extra: 'workers = 0' })
-    const p = await startReady(conf)
+    const p = await startReady(conf, socket)
     const hc = await get(`http://127.0.0.1:${port}/healthcheck`)
     expect(hc).toMatchObject({ status: 200, body: 'OK' })
     const hello = await get(`http://127.0.0.1:${port}/`)
@@ -41,9 +59,10 @@ describe('workers', () => {
   })
 
   it('workers = 2 runs two worker processes that answer, and SIGTERM takes them all down', async () => {
-    const port = await freePort()
+    const socket = serverSocket()
+    const { port } = socket
     const conf = writeConf(tempDir(), { port, extra: 'workers = 2' })
-    const p = await startReady(conf)
+    const p = await startReady(conf, socket)
     const workers = childPids(p.pid)
     expect(workers).toHaveLength(2)
     const seen = new Set<number>()
@@ -55,17 +74,19 @@ describe('workers', () => {
   })
 
   it('workers = auto runs one worker per CPU', async () => {
-    const port = await freePort()
+    const socket = serverSocket()
+    const { port } = socket
     const conf = writeConf(tempDir(), { port, extra: 'workers = auto' })
-    const p = await startReady(conf)
+    const p = await startReady(conf, socket)
     expect(childPids(p.pid)).toHaveLength(availableParallelism())
     expect((await get(`http://127.0.0.1:${port}/healthcheck`)).status).toBe(200)
   })
 
   it('a worker killed with SIGKILL is replaced', async () => {
-    const port = await freePort()
+    const socket = serverSocket()
+    const { port } = socket
     const conf = writeConf(tempDir(), { port, extra: 'workers = 2' })
-    const p = await startReady(conf)
+    const p = await startReady(conf, socket)
     const [victim, other] = childPids(p.pid)
     process.kill(victim!, 'SIGKILL')
     const now = await waitFor(() => {
@@ -77,9 +98,10 @@ describe('workers', () => {
   })
 
   it('standby_worker = true keeps a booted spare that takes a killed worker slot at once', async () => {
-    const port = await freePort()
+    const socket = serverSocket()
+    const { port } = socket
     const conf = writeConf(tempDir(), { port, extra: 'workers = 2\nstandby_worker = true' })
-    const p = await startReady(conf)
+    const p = await startReady(conf, socket)
     const all = await waitFor(() => {
       const pids = childPids(p.pid)
       return pids.length === 3 ? pids : undefined
@@ -108,14 +130,15 @@ describe('workers', () => {
   it('workers that crash while starting are respawned at a limited rate, and logged', async () => {
     const dir = tempDir()
     const marker = join(dir, 'crash')
-    const port = await freePort()
+    const socket = serverSocket()
+    const { port } = socket
     const conf = writeConf(dir, {
       port,
       extra: 'workers = 2',
       app: `${join(import.meta.dirname, 'fixtures/crashy.mjs')}#app`,
     })
     writeFileSync(conf, `${readFileSync(conf, 'utf8')}crash_marker = ${marker}\n`)
-    const p = await startReady(conf)
+    const p = await startReady(conf, socket)
     writeFileSync(marker, '')
     for (const w of childPids(p.pid)) process.kill(w, 'SIGKILL')
     const from = p.stderr().length
@@ -134,13 +157,14 @@ describe('workers', () => {
   })
 
   it('stale_worker_timeout bounds how long an old worker may drain after a reload', async () => {
-    const port = await freePort()
+    const socket = serverSocket()
+    const { port } = socket
     const conf = writeConf(tempDir(), {
       port,
       extra: 'workers = 1\nstale_worker_timeout = 1',
       app: SLOW_APP,
     })
-    const p = await startReady(conf)
+    const p = await startReady(conf, socket)
     const [old] = childPids(p.pid)
     const slow = slowGet(port, 60_000)
     await slow.started
@@ -152,9 +176,10 @@ describe('workers', () => {
   })
 
   it('parent SIGKILL: no worker is alive 2 s later', async () => {
-    const port = await freePort()
+    const socket = serverSocket()
+    const { port } = socket
     const conf = writeConf(tempDir(), { port, extra: 'workers = 2' })
-    const p = await startReady(conf)
+    const p = await startReady(conf, socket)
     const workers = childPids(p.pid)
     expect(workers).toHaveLength(2)
     p.child.kill('SIGKILL')
@@ -167,11 +192,13 @@ describe('workers', () => {
 
 describe('--test-config', () => {
   it('exits 0 on a good config without binding the port', async () => {
-    const port = await freePort()
+    const held = serverSocket()
+    const { port } = held
     const conf = writeConf(tempDir(), { port, extra: 'workers = 2' })
     const r = await runBin(BIN, [conf, '--test-config'])
     expect(r).toMatchObject({ code: 0, signal: null })
     // nothing is listening: we can bind the port ourselves
+    held.close()
     const srv = createServer()
     await new Promise<void>((res, rej) =>
       srv.once('error', rej).listen(port, '127.0.0.1', () => res()),
@@ -205,7 +232,8 @@ describe('--test-config', () => {
   })
 
   it('exits 1 naming the section when the app section is missing', async () => {
-    const port = await freePort()
+    // A port held here: the server must fail before it would bind.
+    const { port } = serverSocket()
     const conf = writeConf(tempDir(), { port, name: 'proxy-server' })
     const r = await runBin(BIN, [conf, '--test-config'])
     expect(r.code).toBe(1)
@@ -214,7 +242,8 @@ describe('--test-config', () => {
   })
 
   it('exits 1 when the app module cannot be loaded', async () => {
-    const port = await freePort()
+    // A port held here: the server must fail before it would bind.
+    const { port } = serverSocket()
     const conf = writeConf(tempDir(), { port, app: './no-such-app.mjs#app' })
     const r = await runBin(BIN, [conf, '--test-config'])
     expect(r.code).toBe(1)
@@ -230,9 +259,10 @@ describe('--test-config', () => {
 
 describe.each([0, 2])('signals, workers = %i', (workerCount) => {
   it('SIGHUP lets a slow in-flight request finish, then exits', async () => {
-    const port = await freePort()
+    const socket = serverSocket()
+    const { port } = socket
     const conf = writeConf(tempDir(), { port, extra: `workers = ${workerCount}`, app: SLOW_APP })
-    const p = await startReady(conf)
+    const p = await startReady(conf, socket)
     const workers = childPids(p.pid)
     const slow = slowGet(port, 1500)
     await slow.started
@@ -247,10 +277,11 @@ describe.each([0, 2])('signals, workers = %i', (workerCount) => {
   })
 
   it('SIGUSR1 under load: no request fails and the new config is in effect', async () => {
-    const port = await freePort()
+    const socket = serverSocket()
+    const { port } = socket
     const dir = tempDir()
     const conf = writeConf(dir, { port, extra: `workers = ${workerCount}`, message: 'before' })
-    const p = await startReady(conf)
+    const p = await startReady(conf, socket)
     const oldWorkers = childPids(p.pid)
     const agent = new Agent({ keepAlive: true, maxSockets: 8 })
     onTestFinished(() => agent.destroy())
@@ -291,10 +322,11 @@ describe.each([0, 2])('signals, workers = %i', (workerCount) => {
 
 describe('a bad reload', () => {
   it('keeps the running workers when the new config is invalid or the new app does not load', async () => {
-    const port = await freePort()
+    const socket = serverSocket()
+    const { port } = socket
     const dir = tempDir()
     const conf = writeConf(dir, { port, extra: 'workers = 2', message: 'original' })
-    const p = await startReady(conf)
+    const p = await startReady(conf, socket)
     const workers = childPids(p.pid)
 
     writeConf(dir, { port, extra: 'workers = many', message: 'broken' })
@@ -345,15 +377,12 @@ describe('sockets', () => {
   it.each([0, 2])(
     'workers = %i: serves on a socket passed in LISTEN_FDS (systemd socket activation) instead of binding',
     async (workerCount) => {
-      const confPort = await freePort()
-      const passedPort = await freePort()
+      // Held, never listening: connections to it are refused.
+      const confPort = serverSocket().port
+      const passed = serverSocket()
+      const passedPort = passed.port
       const conf = writeConf(tempDir(), { port: confPort, extra: `workers = ${workerCount}` })
-      const p = startBin(BIN, [conf], {}, [
-        'python3',
-        join(import.meta.dirname, 'fixtures/listen-fds.py'),
-        String(passedPort),
-        process.execPath,
-      ])
+      const p = startBin(BIN, [conf], {}, [], passed)
       await p.ready()
       expect(await get(`http://127.0.0.1:${passedPort}/healthcheck`)).toMatchObject({ status: 200 })
       await expect(get(`http://127.0.0.1:${confPort}/healthcheck`)).rejects.toThrow(/ECONNREFUSED/)
@@ -363,9 +392,11 @@ describe('sockets', () => {
     },
   )
 
-  it('binds ::1', async () => {
+  it.each([1, 0])('binds ::1 from its conf (workers = %i)', async (workerCount) => {
+    // Binding a number from the conf is what this tests: Swift refuses
+    // bind_port = 0, so the number comes from a port free a moment ago.
     const port = await freePort('::1')
-    const conf = writeConf(tempDir(), { port, extra: 'bind_ip = ::1\nworkers = 1' })
+    const conf = writeConf(tempDir(), { port, extra: `bind_ip = ::1\nworkers = ${workerCount}` })
     writeFileSync(conf, readFileSync(conf, 'utf8').replace('bind_ip = 127.0.0.1\n', ''))
     await startReady(conf)
     expect(await get(`http://[::1]:${port}/healthcheck`)).toMatchObject({ status: 200, body: 'OK' })
@@ -374,12 +405,13 @@ describe('sockets', () => {
   it("serves TLS with cert_file/key_file (certificate made here) and logs Swift's warning", async () => {
     const dir = tempDir()
     const { certFile: cert, keyFile: key } = selfSignedCert(dir)
-    const port = await freePort()
+    const socket = serverSocket()
+    const { port } = socket
     const conf = writeConf(dir, {
       port,
       extra: `workers = 1\ncert_file = ${cert}\nkey_file = ${key}`,
     })
-    const p = await startReady(conf)
+    const p = await startReady(conf, socket)
     const r = await get(`https://127.0.0.1:${port}/healthcheck`, { rejectUnauthorized: false })
     expect(r).toMatchObject({ status: 200, body: 'OK' })
     expect(p.stderr()).toContain('SSL should only be enabled for testing purposes')
@@ -388,13 +420,14 @@ describe('sockets', () => {
 
 describe('limits', () => {
   it('max_clients = 1 holds a second request until the first is done', async () => {
-    const port = await freePort()
+    const socket = serverSocket()
+    const { port } = socket
     const conf = writeConf(tempDir(), {
       port,
       extra: 'workers = 0\nmax_clients = 1',
       app: SLOW_APP,
     })
-    await startReady(conf)
+    await startReady(conf, socket)
     const order: string[] = []
     const slow = slowGet(port, 1000)
     await slow.started
@@ -410,9 +443,10 @@ describe('limits', () => {
   })
 
   it('client_timeout closes a connection whose client went quiet', async () => {
-    const port = await freePort()
+    const socket = serverSocket()
+    const { port } = socket
     const conf = writeConf(tempDir(), { port, extra: 'workers = 1\nclient_timeout = 1' })
-    await startReady(conf)
+    await startReady(conf, socket)
     const sock = connect(port, '127.0.0.1')
     onTestFinished(() => {
       sock.destroy()
@@ -431,9 +465,10 @@ describe('readiness', () => {
   it('closes stdout only once the workers listen, then sends READY=1; RELOADING=1 and STOPPING=1 follow signals', async () => {
     const receiver = await createNotifyReceiver()
     onTestFinished(() => receiver.close())
-    const port = await freePort()
+    const socket = serverSocket()
+    const { port } = socket
     const conf = writeConf(tempDir(), { port, extra: 'workers = 2' })
-    const p = startBin(BIN, [conf], receiver.env)
+    const p = startBin(BIN, [conf], receiver.env, [], socket)
     await p.ready()
     // stdout closed: the port must already answer, with the server still running
     expect((await get(`http://127.0.0.1:${port}/healthcheck`)).status).toBe(200)
@@ -451,12 +486,13 @@ describe('readiness', () => {
 
   it('verbose (swift-init no-daemon) logs at debug on the console, log_file or not, workers included', async () => {
     const dir = tempDir()
-    const port = await freePort()
+    const socket = serverSocket()
+    const { port } = socket
     const conf = writeConf(dir, {
       port,
       extra: `workers = 1\nlog_file = ${join(dir, 'unused.log')}`,
     })
-    const p = startBin(BIN, [conf, 'verbose'])
+    const p = startBin(BIN, [conf, 'verbose'], {}, [], socket)
     await p.ready()
     await waitFor(
       () => /"level":"debug".*"worker":\d+/.test(p.stderr()),
@@ -471,13 +507,14 @@ describe('readiness', () => {
   it('after start-up, stdout/stderr writes of app code go to the log (capture_stdio)', async () => {
     const dir = tempDir()
     const log = join(dir, 'server.log')
-    const port = await freePort()
+    const socket = serverSocket()
+    const { port } = socket
     const conf = writeConf(dir, {
       port,
       extra: `workers = 0\nlog_file = ${log}`,
       app: `${join(import.meta.dirname, 'fixtures/printer.mjs')}#app`,
     })
-    const p = await startReady(conf)
+    const p = await startReady(conf, socket)
     expect((await get(`http://127.0.0.1:${port}/x`)).body).toBe('printed\n')
     p.child.kill('SIGTERM')
     await p.exited
@@ -553,7 +590,7 @@ describe('privileges', () => {
   it.runIf(!isRoot)(
     'as non-root: asking for another user fails clearly before binding',
     async () => {
-      const port = await freePort()
+      const { port } = serverSocket()
       const conf = writeConf(tempDir(), { port, extra: 'user = root' })
       writeFileSync(conf, readFileSync(conf, 'utf8').replace('user =\n', ''))
       const r = await runBin(BIN, [conf])

@@ -103,19 +103,6 @@ export function startNode(file: string, args: string[] = [], options: SpawnOptio
   }
 }
 
-/**
- * A port nothing listens on right now, for a program that must be told its
- * port in advance and cannot report one (Node's `--inspect-port`).
- */
-export async function unusedPort(): Promise<number> {
-  const { createServer } = await import('node:net')
-  const srv = createServer()
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve))
-  const { port } = srv.address() as { port: number }
-  await new Promise<void>((resolve) => srv.close(() => resolve()))
-  return port
-}
-
 /** Resolves true when a TCP connection to 127.0.0.1:`port` is accepted, false when refused. */
 export async function accepts(port: number): Promise<boolean> {
   const { connect } = await import('node:net')

@@ -4,19 +4,11 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { alive, killOnFinish, tempDir } from '@forklift/test-utils'
+import { alive, freePort, killOnFinish, tempDir } from '@forklift/test-utils'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { procStatFields } from '../src/_proc-stat.js'
 import { createNotifyReceiver, type NotifyReceiver } from '../src/notify-testing.js'
-import {
-  accepts,
-  fixture,
-  type Proc,
-  startNode,
-  unusedPort,
-  waitUntil,
-  wakeupsDuring,
-} from './helpers.js'
+import { accepts, fixture, type Proc, startNode, waitUntil, wakeupsDuring } from './helpers.js'
 
 interface Ev {
   event: string
@@ -502,7 +494,8 @@ describe('ProcessLauncher', () => {
   it('SIGUSR1 soon after fork never opens the inspector of a worker (forked with --disable-sigusr1)', async () => {
     // A launcher worker has no SIGUSR1 handler at all: Node's default would
     // start the inspector on a SIGUSR1 sent to the process group.
-    const inspectPort = await unusedPort()
+    // Node's inspector takes a port number, never a socket: a number free a moment ago.
+    const inspectPort = await freePort()
     const delays = [5, 10, 20, 40, 60]
     const l = startLauncher(
       {

@@ -2,30 +2,15 @@
 // cleans up after itself, HTTP requests that say which worker answered, and a
 // logger that keeps its lines.
 import { type Agent, request } from 'node:http'
-import * as net from 'node:net'
 import type { Logger } from '@forklift/log'
+import { type BoundPort, boundSocket } from '@forklift/test-utils'
 import { onTestFinished } from 'vitest'
 import { WorkerPool, type WorkerPoolOptions } from '../dist/worker-pool.js'
 import { fixture } from './helpers.js'
 
-interface BoundSocketLike {
-  fd(): number
-  address(): { port: number }
-  close(): void
-}
-type BoundSocketClass = new (opts: { host: string; port: number }) => BoundSocketLike
-
 /** A socket bound on 127.0.0.1 (port 0), not listening — what bindHandoffSocket gives; closed at the end. */
-export function handoffSocket(): { fd: number; port: number; close(): void } {
-  const BoundSocket = (net as unknown as { BoundSocket: BoundSocketClass }).BoundSocket
-  const bound = new BoundSocket({ host: '127.0.0.1', port: 0 })
-  let closed = false
-  const close = () => {
-    if (!closed) bound.close()
-    closed = true
-  }
-  onTestFinished(close)
-  return { fd: bound.fd(), port: bound.address().port, close }
+export function handoffSocket(): BoundPort {
+  return boundSocket()
 }
 
 /** A WorkerPool of test/fixtures/pool-worker.mjs, stopped (and its workers SIGKILLed) when the test finishes. */

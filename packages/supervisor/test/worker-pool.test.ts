@@ -3,11 +3,11 @@
 // socket as the runner gets from bindHandoffSocket.
 import { once } from 'node:events'
 import { Agent } from 'node:http'
-import { alive } from '@forklift/test-utils'
+import { alive, freePort } from '@forklift/test-utils'
 import { describe, expect, onTestFinished, test } from 'vitest'
 import { isSupervisorError } from '../dist/errors.js'
 import type { PoolWorkerExit, PoolWorkerInfo } from '../dist/worker-pool.js'
-import { accepts, fixture, startNode, unusedPort, waitUntil, wakeupsDuring } from './helpers.js'
+import { accepts, fixture, startNode, waitUntil, wakeupsDuring } from './helpers.js'
 import { get, handoffSocket, recordingLogger, testPool } from './worker-pool-helpers.js'
 
 /** Resolves once a worker relayed that a /slow request is in flight in it. */
@@ -348,7 +348,8 @@ describe('WorkerPool', () => {
     // Node's default SIGUSR1 starts the inspector; a worker only installs a
     // handler of its own once its module ran, so a SIGUSR1 sent to the process
     // group meanwhile (swift-init's reload-seamless) used to open it.
-    const inspectPort = await unusedPort()
+    // Node's inspector takes a port number, never a socket: a number free a moment ago.
+    const inspectPort = await freePort()
     const survivors: number[] = []
     const logs: string[] = []
     for (const delayMs of [5, 10, 20, 40, 60]) {

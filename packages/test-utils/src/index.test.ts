@@ -1,8 +1,10 @@
 import { existsSync, writeFileSync } from 'node:fs'
+import { connect, createServer } from 'node:net'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest'
 import {
   alive,
+  boundSocket,
   childPids,
   freePort,
   readJsonLines,
@@ -91,5 +93,24 @@ describe('files and ports', () => {
   })
   it('finds a free port', async () => {
     expect(await freePort()).toBeGreaterThan(0)
+  })
+  it('holds a bound port that refuses connections until a server listens on its descriptor', async () => {
+    const held = boundSocket()
+    expect(held.port).toBeGreaterThan(0)
+    expect(held.fd).toBeGreaterThan(2)
+    const tryConnect = () =>
+      new Promise((resolve, reject) => {
+        const s = connect(held.port, '127.0.0.1')
+        s.once('connect', () => {
+          s.destroy()
+          resolve(undefined)
+        })
+        s.once('error', reject)
+      })
+    await expect(tryConnect()).rejects.toThrow(/ECONNREFUSED/)
+    const server = createServer((s) => s.destroy())
+    onTestFinished(() => server.close())
+    await new Promise<void>((resolve) => server.listen({ fd: held.fd }, resolve))
+    await expect(tryConnect()).resolves.toBeUndefined()
   })
 })

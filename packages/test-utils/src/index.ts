@@ -1,5 +1,5 @@
 export { installNodeScript, readJsonLines } from './files.js'
-export { freePort } from './net.js'
+export { type BoundPort, boundSocket, freePort } from './net.js'
 export { alive, childPids, killOnFinish, killOwned, procStat, waitGone } from './proc.js'
 export { type FixtureEvent, FixtureSite } from './site.js'
 export {
