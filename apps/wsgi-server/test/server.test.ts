@@ -42,12 +42,17 @@ async function startReady(conf: string, socket?: BoundPort) {
   return p
 }
 
+/** A server on a port of its own (held here, handed over as systemd does), started and ready. */
+async function startServer(opts: Omit<Parameters<typeof writeConf>[1], 'port'>, dir = tempDir()) {
+  const socket = serverSocket()
+  const conf = writeConf(dir, { ...opts, port: socket.port })
+  const p = await startReady(conf, socket)
+  return { p, port: socket.port }
+}
+
 describe('workers', () => {
   it('workers = 0 serves in the server process itself, with no children', async () => {
-    const socket = serverSocket()
-    const { port } = socket
-    const conf = writeConf(tempDir(), { port, extra: 'workers = 0' })
-    const p = await startReady(conf, socket)
+    const { p, port } = await startServer({ extra: 'workers = 0' })
     const hc = await get(`http://127.0.0.1:${port}/healthcheck`)
     expect(hc).toMatchObject({ status: 200, body: 'OK' })
     const hello = await get(`http://127.0.0.1:${port}/`)
@@ -59,10 +64,7 @@ describe('workers', () => {
   })
 
   it('workers = 2 runs two worker processes that answer, and SIGTERM takes them all down', async () => {
-    const socket = serverSocket()
-    const { port } = socket
-    const conf = writeConf(tempDir(), { port, extra: 'workers = 2' })
-    const p = await startReady(conf, socket)
+    const { p, port } = await startServer({ extra: 'workers = 2' })
     const workers = childPids(p.pid)
     expect(workers).toHaveLength(2)
     const seen = new Set<number>()
@@ -74,19 +76,13 @@ describe('workers', () => {
   })
 
   it('workers = auto runs one worker per CPU', async () => {
-    const socket = serverSocket()
-    const { port } = socket
-    const conf = writeConf(tempDir(), { port, extra: 'workers = auto' })
-    const p = await startReady(conf, socket)
+    const { p, port } = await startServer({ extra: 'workers = auto' })
     expect(childPids(p.pid)).toHaveLength(availableParallelism())
     expect((await get(`http://127.0.0.1:${port}/healthcheck`)).status).toBe(200)
   })
 
   it('a worker killed with SIGKILL is replaced', async () => {
-    const socket = serverSocket()
-    const { port } = socket
-    const conf = writeConf(tempDir(), { port, extra: 'workers = 2' })
-    const p = await startReady(conf, socket)
+    const { p, port } = await startServer({ extra: 'workers = 2' })
     const [victim, other] = childPids(p.pid)
     process.kill(victim!, 'SIGKILL')
     const now = await waitFor(() => {
@@ -98,10 +94,7 @@ describe('workers', () => {
   })
 
   it('standby_worker = true keeps a booted spare that takes a killed worker slot at once', async () => {
-    const socket = serverSocket()
-    const { port } = socket
-    const conf = writeConf(tempDir(), { port, extra: 'workers = 2\nstandby_worker = true' })
-    const p = await startReady(conf, socket)
+    const { p, port } = await startServer({ extra: 'workers = 2\nstandby_worker = true' })
     const all = await waitFor(() => {
       const pids = childPids(p.pid)
       return pids.length === 3 ? pids : undefined
@@ -157,14 +150,10 @@ describe('workers', () => {
   })
 
   it('stale_worker_timeout bounds how long an old worker may drain after a reload', async () => {
-    const socket = serverSocket()
-    const { port } = socket
-    const conf = writeConf(tempDir(), {
-      port,
+    const { p, port } = await startServer({
       extra: 'workers = 1\nstale_worker_timeout = 1',
       app: SLOW_APP,
     })
-    const p = await startReady(conf, socket)
     const [old] = childPids(p.pid)
     const slow = slowGet(port, 60_000)
     await slow.started
@@ -176,10 +165,7 @@ describe('workers', () => {
   })
 
   it('parent SIGKILL: no worker is alive 2 s later', async () => {
-    const socket = serverSocket()
-    const { port } = socket
-    const conf = writeConf(tempDir(), { port, extra: 'workers = 2' })
-    const p = await startReady(conf, socket)
+    const { p } = await startServer({ extra: 'workers = 2' })
     const workers = childPids(p.pid)
     expect(workers).toHaveLength(2)
     p.child.kill('SIGKILL')
@@ -259,10 +245,7 @@ describe('--test-config', () => {
 
 describe.each([0, 2])('signals, workers = %i', (workerCount) => {
   it('SIGHUP lets a slow in-flight request finish, then exits', async () => {
-    const socket = serverSocket()
-    const { port } = socket
-    const conf = writeConf(tempDir(), { port, extra: `workers = ${workerCount}`, app: SLOW_APP })
-    const p = await startReady(conf, socket)
+    const { p, port } = await startServer({ extra: `workers = ${workerCount}`, app: SLOW_APP })
     const workers = childPids(p.pid)
     const slow = slowGet(port, 1500)
     await slow.started
@@ -277,11 +260,11 @@ describe.each([0, 2])('signals, workers = %i', (workerCount) => {
   })
 
   it('SIGUSR1 under load: no request fails and the new config is in effect', async () => {
-    const socket = serverSocket()
-    const { port } = socket
     const dir = tempDir()
-    const conf = writeConf(dir, { port, extra: `workers = ${workerCount}`, message: 'before' })
-    const p = await startReady(conf, socket)
+    const { p, port } = await startServer(
+      { extra: `workers = ${workerCount}`, message: 'before' },
+      dir,
+    )
     const oldWorkers = childPids(p.pid)
     const agent = new Agent({ keepAlive: true, maxSockets: 8 })
     onTestFinished(() => agent.destroy())
@@ -322,11 +305,8 @@ describe.each([0, 2])('signals, workers = %i', (workerCount) => {
 
 describe('a bad reload', () => {
   it('keeps the running workers when the new config is invalid or the new app does not load', async () => {
-    const socket = serverSocket()
-    const { port } = socket
     const dir = tempDir()
-    const conf = writeConf(dir, { port, extra: 'workers = 2', message: 'original' })
-    const p = await startReady(conf, socket)
+    const { p, port } = await startServer({ extra: 'workers = 2', message: 'original' }, dir)
     const workers = childPids(p.pid)
 
     writeConf(dir, { port, extra: 'workers = many', message: 'broken' })
@@ -405,13 +385,10 @@ describe('sockets', () => {
   it("serves TLS with cert_file/key_file (certificate made here) and logs Swift's warning", async () => {
     const dir = tempDir()
     const { certFile: cert, keyFile: key } = selfSignedCert(dir)
-    const socket = serverSocket()
-    const { port } = socket
-    const conf = writeConf(dir, {
-      port,
-      extra: `workers = 1\ncert_file = ${cert}\nkey_file = ${key}`,
-    })
-    const p = await startReady(conf, socket)
+    const { p, port } = await startServer(
+      { extra: `workers = 1\ncert_file = ${cert}\nkey_file = ${key}` },
+      dir,
+    )
     const r = await get(`https://127.0.0.1:${port}/healthcheck`, { rejectUnauthorized: false })
     expect(r).toMatchObject({ status: 200, body: 'OK' })
     expect(p.stderr()).toContain('SSL should only be enabled for testing purposes')
@@ -420,14 +397,7 @@ describe('sockets', () => {
 
 describe('limits', () => {
   it('max_clients = 1 holds a second request until the first is done', async () => {
-    const socket = serverSocket()
-    const { port } = socket
-    const conf = writeConf(tempDir(), {
-      port,
-      extra: 'workers = 0\nmax_clients = 1',
-      app: SLOW_APP,
-    })
-    await startReady(conf, socket)
+    const { port } = await startServer({ extra: 'workers = 0\nmax_clients = 1', app: SLOW_APP })
     const order: string[] = []
     const slow = slowGet(port, 1000)
     await slow.started
@@ -443,10 +413,7 @@ describe('limits', () => {
   })
 
   it('client_timeout closes a connection whose client went quiet', async () => {
-    const socket = serverSocket()
-    const { port } = socket
-    const conf = writeConf(tempDir(), { port, extra: 'workers = 1\nclient_timeout = 1' })
-    await startReady(conf, socket)
+    const { port } = await startServer({ extra: 'workers = 1\nclient_timeout = 1' })
     const sock = connect(port, '127.0.0.1')
     onTestFinished(() => {
       sock.destroy()
@@ -507,14 +474,13 @@ describe('readiness', () => {
   it('after start-up, stdout/stderr writes of app code go to the log (capture_stdio)', async () => {
     const dir = tempDir()
     const log = join(dir, 'server.log')
-    const socket = serverSocket()
-    const { port } = socket
-    const conf = writeConf(dir, {
-      port,
-      extra: `workers = 0\nlog_file = ${log}`,
-      app: `${join(import.meta.dirname, 'fixtures/printer.mjs')}#app`,
-    })
-    const p = await startReady(conf, socket)
+    const { p, port } = await startServer(
+      {
+        extra: `workers = 0\nlog_file = ${log}`,
+        app: `${join(import.meta.dirname, 'fixtures/printer.mjs')}#app`,
+      },
+      dir,
+    )
     expect((await get(`http://127.0.0.1:${port}/x`)).body).toBe('printed\n')
     p.child.kill('SIGTERM')
     await p.exited

@@ -162,8 +162,45 @@ export abstract class LauncherBase extends EventEmitter {
 
   /** Graceful stop (as SIGTERM); resolves with the exit status. */
   abstract stop(): Promise<number>
-  /** SIGHUP as a daemon: restart per restart_method. */
-  abstract restart(): Promise<void>
+  /**
+   * SIGHUP as a daemon: RELOADING=1, `reloadConfig()` (restart_method
+   * `reload`) or `mutateConfig()` (`mutate`), then the subclass restarts its
+   * services; READY=1 once they all started again. When the configuration
+   * cannot be applied, everything keeps running unchanged.
+   */
+  async restart(): Promise<void> {
+    if (this.stopping) return
+    if (this.state === 'reloading') {
+      this.logger.info('restart already in progress')
+      return
+    }
+    this.state = 'reloading'
+    this.onRestartBegin()
+    this.notify('reloading')
+    try {
+      if (this.restartMethod === 'reload') await this.reloadConfig?.()
+      else await this.mutateConfig?.()
+    } catch (err) {
+      this.logger.error(
+        { err },
+        `reloading the configuration failed, ${this.restartSubject} keep running unchanged: ${formatMessage(err)}`,
+      )
+      this.state = 'running'
+      this.onRestartAbandoned()
+      return
+    }
+    if (this.stopping) return
+    await this.restartServices()
+  }
+
+  /** What keeps running when a restart is abandoned, for its log line: `services`, `children`. */
+  protected abstract readonly restartSubject: string
+  /** A restart began (before RELOADING=1). */
+  protected onRestartBegin(): void {}
+  /** The configuration could not be applied: the state is `running` again; say READY=1 if due. */
+  protected abstract onRestartAbandoned(): void
+  /** The configuration is applied: restart (`reload`) or reset (`mutate`) every service. */
+  protected abstract restartServices(): Promise<void>
   /** SIGINT: exit at once, status 1. */
   protected abstract abort(): void
 

@@ -16,7 +16,6 @@ import { type Deferred, deferred } from './_deferred.js'
 import { type Child, type ChildExit, checkWorkers, forkChild } from './child.js'
 import { SupervisorError } from './errors.js'
 import {
-  formatMessage,
   type LaunchedService,
   type LaunchedServiceState,
   LauncherBase,
@@ -456,38 +455,25 @@ export class ProcessLauncher extends LauncherBase {
     for (const wrap of this.#wraps) wrap.respawner.cancel()
   }
 
-  /**
-   * Restarts the workers (what SIGHUP does as a daemon), RELOADING=1 first
-   * and READY=1 once every worker reported started again. `reload`:
-   * `reloadConfig()`, then each worker gets SIGTERM and is replaced by a fresh
-   * one as soon as it exits (SIGKILL after graceful_shutdown_timeout).
-   * `mutate`: `mutateConfig()`, then SIGHUP to each worker, which `reset()`s
-   * its service in place.
-   */
-  async restart(): Promise<void> {
-    if (this.stopping) return
-    if (this.state === 'reloading') {
-      this.logger.info('restart already in progress')
-      return
-    }
-    this.state = 'reloading'
+  protected readonly restartSubject = 'children'
+
+  protected override onRestartBegin(): void {
     this.#epoch++
-    this.notify('reloading')
-    try {
-      if (this.restartMethod === 'reload') await this.reloadConfig?.()
-      else await this.mutateConfig?.()
-    } catch (err) {
-      this.logger.error(
-        { err },
-        `reloading the configuration failed, children keep running unchanged: ${formatMessage(err)}`,
-      )
-      this.state = 'running'
-      this.#readySentEpoch = this.#epoch
-      this.emit('ready')
-      this.notify('ready')
-      return
-    }
-    if (this.stopping) return
+  }
+
+  protected onRestartAbandoned(): void {
+    this.#readySentEpoch = this.#epoch
+    this.emit('ready')
+    this.notify('ready')
+  }
+
+  /**
+   * `reload`: each worker gets SIGTERM and is replaced by a fresh one as
+   * soon as it exits (SIGKILL after graceful_shutdown_timeout). `mutate`:
+   * SIGHUP to each worker, which `reset()`s its service in place. READY=1
+   * once every worker reported started again.
+   */
+  protected async restartServices(): Promise<void> {
     this.logger.info({ restartMethod: this.restartMethod }, 'Restarting children')
     for (const wrap of this.#wraps) {
       if (wrap.state !== 'running') continue

@@ -228,34 +228,21 @@ export class ServiceLauncher extends LauncherBase {
     return errors === 0
   }
 
-  /**
-   * Restarts per restart_method (what SIGHUP does as a daemon): `reload`
-   * re-reads the config (`reloadConfig`), stops every service, `reset()`s
-   * and starts it again; `mutate` calls `mutateConfig` and `reset()`s the
-   * running services. RELOADING=1 before, READY=1 after.
-   */
-  async restart(): Promise<void> {
-    if (this.stopping) return
-    if (this.state === 'reloading') {
-      this.logger.info('restart already in progress')
-      return
-    }
-    this.state = 'reloading'
+  protected readonly restartSubject = 'services'
+
+  protected override onRestartBegin(): void {
     this.#readySent = false
-    this.notify('reloading')
-    try {
-      if (this.restartMethod === 'reload') await this.reloadConfig?.()
-      else await this.mutateConfig?.()
-    } catch (err) {
-      this.logger.error(
-        { err },
-        `reloading the configuration failed, services keep running unchanged: ${formatMessage(err)}`,
-      )
-      this.state = 'running'
-      this.#checkReady()
-      return
-    }
-    if (this.stopping) return
+  }
+
+  protected onRestartAbandoned(): void {
+    this.#checkReady()
+  }
+
+  /**
+   * `reload`: stops every service, `reset()`s and starts it again; `mutate`:
+   * `reset()`s the running services.
+   */
+  protected async restartServices(): Promise<void> {
     if (this.restartMethod === 'reload') {
       if (!(await this.#stopServices())) {
         this.#failed = true
