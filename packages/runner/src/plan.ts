@@ -14,9 +14,10 @@ import {
 import { serverLimitsFromConf } from '@forklift/pipeline'
 import { configuredUser } from '@forklift/privileges'
 import { type BindOptions, socketOptionsFromConfig } from '@forklift/socket'
+import { DEFAULT_STALE_WORKER_TIMEOUT_MS } from '@forklift/supervisor/worker-pool'
 
 /** Swift's default: old workers get a day to finish their requests after a reload. */
-export const DEFAULT_STALE_WORKER_TIMEOUT_S = 86_400
+export const DEFAULT_STALE_WORKER_TIMEOUT_S = DEFAULT_STALE_WORKER_TIMEOUT_MS / 1000
 
 /** Everything runWsgi derives from the config before it touches a socket. */
 export interface WsgiPlan {
