@@ -6,7 +6,7 @@
  * tells it.
  */
 import { loadServerConf } from '@forklift/config'
-import { runPoolWorker } from '@forklift/supervisor/worker-pool'
+import { runPoolWorker } from '@forklift/supervisor/pool-worker'
 import { createWorkerServer, parseWorkerArgs, type WorkerPayload } from './_worker-app.js'
 import { workerLogLines } from './logging.js'
 

@@ -16,7 +16,9 @@ import { EventEmitter } from 'node:events'
 import { Server as NetServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { type Logger, silentLogger } from '@forklift/log'
-import { DEFAULT_BACKLOG } from '@forklift/socket'
+// The options module alone: a worker module that imports runPoolWorker from
+// here must not load the socket package's binding code.
+import { DEFAULT_BACKLOG } from '@forklift/socket/options'
 import { type Deferred, deferred } from './_deferred.js'
 import { type Child, checkWorkers, describeExit, forkChild } from './child.js'
 import { SupervisorError } from './errors.js'

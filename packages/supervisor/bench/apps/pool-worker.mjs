@@ -1,5 +1,5 @@
 // A WorkerPool worker serving the hello app.
-import { runPoolWorker } from '../../dist/worker-pool.js'
+import { runPoolWorker } from '../../dist/pool-worker.js'
 import hello from './hello.cjs'
 
 // Not `import … from 'node:http'`: an ES module import of node:http builds its
