@@ -2,11 +2,9 @@
  * The user a Swift-style server runs as (`user` in its conf): checked before
  * anything is bound, dropped to where the server starts serving.
  */
-import { userInfo } from 'node:os'
-import type { Logger } from '@forklift/log'
+import type { MinimalLogger as Logger } from '@forklift/log'
+import { type CheckOptions, checkCanRunAs } from './check.js'
 import { dropPrivileges } from './drop.js'
-import { PrivilegesError } from './errors.js'
-import { lookupUser } from './user.js'
 
 /** Swift's default `user`. */
 export const DEFAULT_USER = 'swift'
@@ -24,22 +22,12 @@ export function configuredUser(conf: Record<string, string>): string | undefined
 }
 
 /**
- * Checks that the process will be able to run as `user` (it exists; changing
- * to it needs root), so that --test-config and start-up fail before binding.
+ * Checks that the process will be able to run as the configured `user` (it
+ * exists; changing to it needs root), so that --test-config and start-up
+ * fail before binding: checkCanRunAs, or nothing for an empty `user =`.
  */
-export function checkUser(user: string | undefined): void {
-  if (user === undefined) return
-  const current = userInfo().username
-  if (process.getuid?.() === 0 || current === user) {
-    if (current !== user) lookupUser(user)
-    return
-  }
-  lookupUser(user)
-  throw new PrivilegesError(
-    'E_PERMISSION',
-    `cannot run as user '${user}': changing user needs root (running as '${current}')`,
-    { user },
-  )
+export function checkUser(user: string | undefined, options: CheckOptions = {}): void {
+  if (user !== undefined) checkCanRunAs(user, options)
 }
 
 /** Drops to the configured user (a no-op when keeping the current one). */

@@ -109,7 +109,9 @@ describe('files and ports', () => {
       })
     await expect(tryConnect()).rejects.toThrow(/ECONNREFUSED/)
     const server = createServer((s) => s.destroy())
-    onTestFinished(() => server.close())
+    onTestFinished(() => {
+      server.close()
+    })
     await new Promise<void>((resolve) => server.listen({ fd: held.fd }, resolve))
     await expect(tryConnect()).resolves.toBeUndefined()
   })
