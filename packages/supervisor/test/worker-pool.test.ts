@@ -6,9 +6,20 @@ import { Agent } from 'node:http'
 import { alive, freePort } from '@forklift/test-utils'
 import { describe, expect, onTestFinished, test } from 'vitest'
 import { isSupervisorError } from '../dist/errors.js'
-import type { PoolWorkerExit, PoolWorkerInfo } from '../dist/worker-pool.js'
+import type { PoolWorkerExit, PoolWorkerInfo, WorkerPool } from '../dist/worker-pool.js'
 import { accepts, fixture, startNode, waitUntil, wakeupsDuring } from './helpers.js'
 import { get, handoffSocket, recordingLogger, testPool } from './worker-pool-helpers.js'
+
+/** SIGKILLs the worker of slot 0 and resolves with the one listening in its place. */
+function killAndReplace(pool: WorkerPool, victim: number): Promise<PoolWorkerInfo> {
+  const replaced = new Promise<PoolWorkerInfo>((resolve) =>
+    pool.on('listening', (w) => {
+      if (w.index === 0) resolve(w)
+    }),
+  )
+  process.kill(victim, 'SIGKILL')
+  return replaced
+}
 
 /** Resolves once a worker relayed that a /slow request is in flight in it. */
 function inFlight(lines: { msg: string }[]): Promise<unknown> {
@@ -80,14 +91,8 @@ describe('WorkerPool', () => {
         )
       }
     })()
-    const replaced = new Promise<PoolWorkerInfo>((resolve) =>
-      pool.on('listening', (w) => {
-        if (w.index === 0) resolve(w)
-      }),
-    )
     const killedAt = Date.now()
-    process.kill(victim, 'SIGKILL')
-    const fresh = await replaced
+    const fresh = await killAndReplace(pool, victim)
     const listeningMs = Date.now() - killedAt
     const seen = await answeringPids(socket.port, [fresh.pid])
     const servingMs = Date.now() - killedAt
@@ -116,14 +121,8 @@ describe('WorkerPool', () => {
     const spare = await waitUntil(() => standbyOf(1), { what: 'a standby' })
     expect(pool.pids()).not.toContain(spare.pid)
     const [victim] = pool.pids() as [number]
-    const replaced = new Promise<PoolWorkerInfo>((resolve) =>
-      pool.on('listening', (w) => {
-        if (w.index === 0) resolve(w)
-      }),
-    )
     const killedAt = Date.now()
-    process.kill(victim, 'SIGKILL')
-    const fresh = await replaced
+    const fresh = await killAndReplace(pool, victim)
     console.log(`kill -9 → standby listening in ${Date.now() - killedAt} ms`)
     expect(fresh.pid).toBe(spare.pid)
     await answeringPids(socket.port, [spare.pid])
