@@ -306,17 +306,28 @@ static napi_value js_recv(napi_env env, napi_callback_info info) {
 
 // A receiving thread: poll()s the socket and an eventfd (the stop signal),
 // hands every datagram to a JS callback through a thread-safe function.
+//
+// Lifetimes, all decided on the main thread: the thread ends when asked
+// (unwatch, or the handle being collected) or when Node closes the
+// thread-safe function (environment teardown). The function's finalizer
+// joins the thread; the struct is freed once both the finalizer and the JS
+// handle are gone. No thread-safe-function call is made from a finalizer
+// (Node may hold the function's lock there).
 typedef struct {
   int fd;
   int stop_fd;
   pthread_t thread;
   napi_threadsafe_function tsfn;
-  int stopped;
+  volatile int closing;  // set by the tsfn finalizer: the thread must not release
+  int joined;
+  int tsfn_gone;
+  int handle_gone;
 } watch_t;
 
 static void *watch_main(void *arg) {
   watch_t *w = arg;
   struct pollfd p[2] = {{.fd = w->fd, .events = POLLIN}, {.fd = w->stop_fd, .events = POLLIN}};
+  int usable = 1;
   for (;;) {
     int r = poll(p, 2, -1);
     if (r < 0 && errno == EINTR) continue;
@@ -335,10 +346,12 @@ static void *watch_main(void *arg) {
     if (napi_call_threadsafe_function(w->tsfn, m, napi_tsfn_nonblocking) != napi_ok) {
       free(m->data);
       free(m);
+      usable = 0;  // closing: no further calls
       break;
     }
     if (err) break;
   }
+  if (usable && !w->closing) napi_release_threadsafe_function(w->tsfn, napi_tsfn_release);
   return NULL;
 }
 
@@ -351,11 +364,7 @@ static void watch_call_js(napi_env env, napi_value callback, void *context, void
     return;
   }
   napi_value argv[1], undefined;
-  if (m->err) {
-    argv[0] = make_int(env, m->err);
-  } else {
-    argv[0] = message_value(env, m);
-  }
+  argv[0] = m->err ? make_int(env, m->err) : message_value(env, m);
   free(m->data);
   free(m);
   if (argv[0] == NULL) return;
@@ -363,23 +372,43 @@ static void watch_call_js(napi_env env, napi_value callback, void *context, void
   napi_call_function(env, undefined, callback, 1, argv, NULL);
 }
 
-static void watch_stop(watch_t *w) {
-  if (w->stopped) return;
-  w->stopped = 1;
+static void watch_wake(watch_t *w) {
   uint64_t one = 1;
   ssize_t ignored = write(w->stop_fd, &one, sizeof(one));
   (void)ignored;
-  pthread_join(w->thread, NULL);
-  close(w->stop_fd);
-  napi_release_threadsafe_function(w->tsfn, napi_tsfn_abort);
 }
 
-static void watch_finalize(napi_env env, void *data, void *hint) {
+static void watch_join(watch_t *w) {
+  if (w->joined) return;
+  w->joined = 1;
+  watch_wake(w);
+  pthread_join(w->thread, NULL);
+}
+
+// The thread-safe function is being destroyed (released, or teardown).
+static void watch_tsfn_finalize(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
   watch_t *w = data;
-  watch_stop(w);
-  free(w);
+  w->closing = 1;
+  watch_join(w);
+  close(w->stop_fd);
+  w->tsfn_gone = 1;
+  if (w->handle_gone) free(w);
+}
+
+// The JS handle was collected: ask the thread to stop (it releases the
+// function, whose finalizer joins it).
+static void watch_handle_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  watch_t *w = data;
+  w->handle_gone = 1;
+  if (w->tsfn_gone) {
+    free(w);
+    return;
+  }
+  watch_wake(w);
 }
 
 // watch(fd, callback): starts the receiving thread; returns its handle (an
@@ -398,10 +427,15 @@ static napi_value js_watch(napi_env env, napi_callback_info info) {
     return make_int(env, -e);
   }
   CHECK(napi_create_string_utf8(env, "forklift-posix-dgram", NAPI_AUTO_LENGTH, &name));
-  if (napi_create_threadsafe_function(env, argv[1], NULL, name, 0, 1, NULL, NULL, NULL,
-                                      watch_call_js, &w->tsfn) != napi_ok) {
+  if (napi_create_external(env, w, watch_handle_finalize, NULL, &handle) != napi_ok) {
     close(w->stop_fd);
     free(w);
+    return NULL;
+  }
+  if (napi_create_threadsafe_function(env, argv[1], NULL, name, 0, 1, w, watch_tsfn_finalize, NULL,
+                                      watch_call_js, &w->tsfn) != napi_ok) {
+    close(w->stop_fd);
+    w->tsfn_gone = 1;  // the handle's finalizer frees it
     return NULL;
   }
   // The thread must not take signals meant for the main thread's handlers.
@@ -411,12 +445,10 @@ static napi_value js_watch(napi_env env, napi_callback_info info) {
   int err = pthread_create(&w->thread, NULL, watch_main, w);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (err) {
+    w->joined = 1;  // no thread to join
     napi_release_threadsafe_function(w->tsfn, napi_tsfn_abort);
-    close(w->stop_fd);
-    free(w);
     return make_int(env, -err);
   }
-  CHECK(napi_create_external(env, w, watch_finalize, NULL, &handle));
   return handle;
 }
 
@@ -427,12 +459,13 @@ static watch_t *get_watch(napi_env env, napi_callback_info info, napi_value *arg
   return w;
 }
 
-// unwatch(handle): stops and joins the thread; idempotent.
+// unwatch(handle): stops and joins the thread (which releases the function);
+// idempotent.
 static napi_value js_unwatch(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   watch_t *w = get_watch(env, info, argv, 1);
   if (!w) return NULL;
-  watch_stop(w);
+  if (!w->tsfn_gone) watch_join(w);
   return make_int(env, 0);
 }
 
@@ -442,7 +475,7 @@ static napi_value js_watch_ref(napi_env env, napi_callback_info info) {
   watch_t *w = get_watch(env, info, argv, 2);
   bool ref;
   if (!w || napi_get_value_bool(env, argv[1], &ref) != napi_ok) return NULL;
-  if (w->stopped) return make_int(env, 0);
+  if (w->joined || w->tsfn_gone) return make_int(env, 0);
   napi_status s = ref ? napi_ref_threadsafe_function(env, w->tsfn)
                       : napi_unref_threadsafe_function(env, w->tsfn);
   return make_int(env, s == napi_ok ? 0 : -EINVAL);

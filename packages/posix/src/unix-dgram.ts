@@ -97,6 +97,9 @@ export class UnixDatagramSocket extends EventEmitter<UnixDatagramSocketEvents> {
   #watch: object | undefined
   #ref = true
   #peer: string | undefined
+  // The last address sent to, encoded: a logger sends to one address all day.
+  #lastAddress: string | undefined
+  #lastEncoded: Buffer | undefined
 
   constructor(options: UnixDatagramSocketOptions = {}) {
     super()
@@ -158,11 +161,15 @@ export class UnixDatagramSocket extends EventEmitter<UnixDatagramSocketEvents> {
    */
   send(data: string | ArrayBufferView, address?: string): boolean {
     const fd = this.#open('send')
-    const r = native().send(
-      fd,
-      toBytes(data),
-      address === undefined ? null : encodeUnixAddress(address),
-    )
+    let encoded: Buffer | null = null
+    if (address !== undefined) {
+      if (address !== this.#lastAddress) {
+        this.#lastEncoded = encodeUnixAddress(address)
+        this.#lastAddress = address
+      }
+      encoded = this.#lastEncoded!
+    }
+    const r = native().send(fd, toBytes(data), encoded)
     if (r >= 0) return true
     if (r === -EAGAIN) return false
     throw syscallError(r, address === undefined ? 'send' : 'sendto', address ?? this.#peer)
