@@ -28,7 +28,8 @@ elif "$n" --disable-sigusr1 -v >/dev/null 2>&1; then
 fi
 ${findPackage}
 need=$(sed -n '/"engines"/,/}/s/^ *"node": *"\\([^"]*\\)".*$/\\1/p' "$pkg" 2>/dev/null)
-echo "\${0##*[/]}: needs Node \${need:-with --disable-sigusr1} (found $("$n" -v 2>/dev/null || echo none) at \${p:-$n}); set FORKLIFT_NODE to a newer node" >&2
+b=\${0##*[/]} && b=\${b%.mjs}
+echo "$b: needs Node \${need:-with --disable-sigusr1} (found $("$n" -v 2>/dev/null || echo none) at \${p:-$n}); set FORKLIFT_NODE to a newer node" >&2
 exit 1
 `
 }
@@ -169,9 +170,22 @@ export function nodeVersionError(
 export function requireNode(packageJson: string | URL, name?: string): void {
   const range = enginesNode(packageJson)
   if (range === undefined) return
-  const program = name ?? process.argv[1]?.split('/').pop() ?? 'node'
+  const program = name ?? process.argv[1]?.split('/').pop()?.replace(/\.m?js$/, '') ?? 'node'
   const error = nodeVersionError(program, range)
   if (error === undefined) return
   process.stderr.write(`${error}\n`)
   process.exit(1)
+}
+
+/**
+ * The first call of a bin file: {@link requireNode} on its package.json,
+ * then keeps SIGUSR1 blocked whenever nothing listens for it
+ * (`holdSignalUntilHandled`), so the program's own `process.on('SIGUSR1')`
+ * handlers receive it and nothing else ever does — also when the file was
+ * started as `node FILE` rather than through its launcher.
+ */
+export async function guardProgram(packageJson: string | URL, name?: string): Promise<void> {
+  requireNode(packageJson, name)
+  const { holdSignalUntilHandled } = await import('./signals.js')
+  holdSignalUntilHandled('SIGUSR1')
 }
