@@ -8,8 +8,11 @@
 //                                  npm package's Node 24 under pnpm)
 //   <prefix>/lib/<app>/            each app with its production dependencies
 //                                  (`pnpm --filter <app> deploy --prod`)
-//   <prefix>/bin/<binary>          one launcher per binary of each app:
-//                                  `exec <prefix>/lib/node/bin/node <app>/<bin> "$@"`
+//   <prefix>/bin/<binary>          one launcher per binary of each app: a
+//                                  /bin/sh script that execs the bundled Node
+//                                  on <app>/<bin> with --disable-sigusr1 and
+//                                  SIGUSR1 blocked (no debugger by signal, and
+//                                  no wrapper process: the pid is Node's)
 //
 // Then put <prefix>/bin on PATH (or symlink its launchers into /usr/local/bin).
 // Options: --app NAME (repeatable; default every app that has binaries),
@@ -30,9 +33,9 @@ import {
 import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { enginesNode, launcherScript, satisfiesNodeRange } from '@forklift/posix/launch'
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
-const MIN_NODE = [22, 12]
 const PNPM_TIMEOUT_MS = 300_000
 
 const { values } = parseArgs({
@@ -97,19 +100,21 @@ function deploy(name, dir) {
 
 const nodeBinary = resolve(values.node ?? process.execPath)
 const version = spawnSync(nodeBinary, ['-p', 'process.versions.node'], { encoding: 'utf8' })
-const [major, minor] = (version.stdout ?? '').trim().split('.').map(Number)
-if (
-  version.status !== 0 ||
-  !(major > MIN_NODE[0] || (major === MIN_NODE[0] && minor >= MIN_NODE[1]))
-) {
-  fail(
-    `${nodeBinary} is Node ${version.stdout?.trim() || '?'}; forklift needs >= ${MIN_NODE.join('.')} (run this with \`pnpm exec node\`)`,
-  )
-}
+const found = version.status === 0 ? version.stdout.trim() : undefined
 
 const all = workspaceApps()
 const names = values.app ?? [...all.keys()]
 for (const name of names) if (!all.has(name)) fail(`no app ${name} in ${join(REPO, 'apps')}`)
+// Each app's engines.node is what its binaries check at start: refuse a Node
+// they would refuse, before anything is installed.
+for (const name of names) {
+  const range = enginesNode(join(all.get(name).dir, 'package.json'))
+  if (range && !(found && satisfiesNodeRange(found, range))) {
+    fail(
+      `${nodeBinary} is Node ${found ?? '?'}; ${name} needs Node ${range} (run this with \`pnpm exec node\`, or pass --node)`,
+    )
+  }
+}
 
 mkdirSync(join(prefix, 'bin'), { recursive: true })
 mkdirSync(join(prefix, 'lib', 'node', 'bin'), { recursive: true })
@@ -136,15 +141,16 @@ for (const name of names) {
     const launcher = join(prefix, 'bin', bin)
     writeFileSync(
       `${launcher}.new`,
-      `#!/bin/sh
-# forklift: ${bin} from ${name}, on the Node installed beside it (not the system's).
-here=$(dirname "$(readlink -f "$0")")
-exec "$here/../lib/node/bin/node" "$here/../lib/${short}/${rel.replace(/^\.\//, '')}" "$@"
-`,
+      launcherScript({
+        comment: `forklift: ${bin} from ${name}, on the Node installed beside it (not the system's).`,
+        node: '$here/../lib/node/bin/node',
+        script: `$here/../lib/${short}/${rel.replace(/^\.\//, '')}`,
+        packageJson: `$here/../lib/${short}/package.json`,
+      }),
       { mode: 0o755 },
     )
     renameSync(`${launcher}.new`, launcher)
     console.log(`${launcher} -> ${name} ${rel}`)
   }
 }
-console.log(`Node ${version.stdout.trim()} in ${nodeTarget}; put ${join(prefix, 'bin')} on PATH`)
+console.log(`Node ${found} in ${nodeTarget}; put ${join(prefix, 'bin')} on PATH`)

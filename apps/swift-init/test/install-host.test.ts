@@ -14,6 +14,23 @@ const WSGI_BUILT = existsSync(join(REPO, 'apps', 'wsgi-server', 'dist', 'main.js
 const SYSTEM_PATH = '/usr/local/bin:/usr/bin:/bin'
 
 describe('install-host', () => {
+  it.skipIf(!existsSync('/usr/bin/node'))(
+    'refuses a Node older than the apps need, in one line, before installing anything',
+    () => {
+      const prefix = tempDir('forklift-host-')
+      const install = spawnSync(
+        process.execPath,
+        [join(APP, 'scripts', 'install-host.mjs'), '--prefix', prefix, '--node', '/usr/bin/node'],
+        { encoding: 'utf8', timeout: 60_000 },
+      )
+      expect(install.status).toBe(1)
+      expect(install.stderr).toMatch(
+        /^install-host: \/usr\/bin\/node is Node 20\.[\d.]+; @forklift\/[a-z-]+ needs Node [^\n]+\n$/,
+      )
+      expect(existsSync(join(prefix, 'bin'))).toBe(false)
+    },
+  )
+
   it('deploys swift-init (and the servers) with a bundled Node that runs whatever the system node is', async () => {
     const prefix = tempDir('forklift-host-')
     const apps = [
@@ -67,7 +84,12 @@ describe('install-host', () => {
       if (alive(pid)) process.kill(pid, 'SIGKILL')
     })
     expect(readlinkSync(`/proc/${pid}/exe`)).toBe(join(prefix, 'lib', 'node', 'bin', 'node'))
-    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toContain('swift-object-server')
+    // The launcher exec'd the bundled Node itself, with the debugger signal disabled.
+    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, 3)).toEqual([
+      join(prefix, 'lib', 'node', 'bin', 'node'),
+      '--disable-sigusr1',
+      join(prefix, 'lib', 'wsgi-server', 'bin', 'swift-object-server'),
+    ])
     const status = spawnSync('swift-init', ['object', 'status', ...dirs], { env, encoding: 'utf8' })
     expect([status.status, status.stdout]).toEqual([
       0,
