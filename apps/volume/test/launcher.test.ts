@@ -47,6 +47,13 @@ describe('the launcher of forklift-volume', () => {
       env: { ...env, NODE_OPTIONS: `--inspect-port=127.0.0.1:${inspect}` },
     })
     const pid = run.child.pid!
+    // Started by a parent that blocks nothing: safe from the launcher's first line on.
+    await waitFor(() => {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+      const bit = (key: string) =>
+        (BigInt(`0x${new RegExp(`${key}:\\s*(\\S+)`).exec(status)![1]}`) >> 9n) & 1n
+      return bit('SigIgn') === 1n || bit('SigBlk') === 1n
+    }, 'the launcher to guard SIGUSR1')
     process.kill(pid, 'SIGUSR1')
     const registry = openRegistry(`sqlite:///${db}`)
     onTestFinished(() => registry.close())

@@ -38,6 +38,20 @@ const OLD_NODE_VERSION = existsSync('/usr/bin/node')
   : undefined
 const HAS_OLD_NODE = OLD_NODE_VERSION !== undefined && !OLD_NODE_VERSION.startsWith('v24')
 
+// A parent that spawns a server blocks SIGUSR1 for it (GNU env, what
+// swift-init should do): the signal then waits from the child's first
+// instruction. Without it, it is ignored from the launcher's first line.
+const BLOCKED = ['env', '--block-signal=USR1']
+
+/** Polls until `pid` ignores or blocks SIGUSR1 (the launcher's first line ran). */
+function usr1Guarded(pid: number): Promise<boolean> {
+  return waitFor(() => {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+    const bit = (key: string) => (BigInt(`0x${new RegExp(`${key}:\\s*(\\S+)`).exec(status)![1]}`) >> 9n) & 1n
+    return bit('SigIgn') === 1n || bit('SigBlk') === 1n
+  }, 'the launcher to guard SIGUSR1')
+}
+
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect(port, '127.0.0.1')
@@ -103,7 +117,7 @@ describe('the binaries’ launcher', () => {
         'swift-object-server',
         [conf],
         { FORKLIFT_NODE: process.execPath, NODE_OPTIONS: `--inspect-port=127.0.0.1:${inspect}` },
-        ['/bin/sh'],
+        BLOCKED,
       )
       await new Promise((r) => setTimeout(r, delay))
       process.kill(server.pid, 'SIGUSR1')
@@ -130,7 +144,7 @@ describe('the binaries’ launcher', () => {
     })
   }
 
-  it('the daemon, which never handles SIGUSR1, keeps it waiting and runs on', async () => {
+  it('the daemon, which never handles SIGUSR1, ignores or keeps it waiting and runs on', async () => {
     const dir = tempDir('fl-usr1-daemon-')
     const inspect = await freePort()
     const conf = join(dir, 'object-replicator.conf')
@@ -145,6 +159,8 @@ describe('the binaries’ launcher', () => {
       { FORKLIFT_NODE: process.execPath, NODE_OPTIONS: `--inspect-port=127.0.0.1:${inspect}` },
       ['/bin/sh'],
     )
+    // Started by a parent that blocks nothing: safe from the launcher's first line on.
+    await usr1Guarded(daemon.pid)
     process.kill(daemon.pid, 'SIGUSR1')
     const passes = () => readFileSync(log, 'utf8').split('replication pass').length - 1
     await waitFor(() => passes() >= 1, 'a first pass')

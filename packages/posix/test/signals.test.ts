@@ -1,5 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import { freePort, killOnFinish, spawnCollect, tempDir, waitFor } from '@forklift/test-utils'
@@ -120,8 +120,12 @@ describe('node --disable-sigusr1 and the signal mask', () => {
 })
 
 describe('SIGUSR1 while a launched program boots', () => {
-  /** Starts boot-child.mjs through a launcher (or plainly), with its inspector port set. */
-  async function boot(viaLauncher: boolean) {
+  /**
+   * Starts boot-child.mjs with its inspector port set: plainly, or through a
+   * launcher, spawned by a parent that blocks SIGUSR1 for it (GNU env; Node's
+   * own spawn cannot) or by one that blocks nothing.
+   */
+  async function boot(how: 'plain' | 'blocked' | 'unblocked') {
     const port = await freePort()
     const dir = tempDir('fl-posix-boot-')
     const launcher = join(dir, 'boot')
@@ -131,18 +135,19 @@ describe('SIGUSR1 while a launched program boots', () => {
       { mode: 0o755 },
     )
     const env = { ...process.env, NODE_OPTIONS: `--inspect-port=127.0.0.1:${port}` }
-    const p = viaLauncher
-      ? spawnCollect(launcher, [], { env, stdio: ['pipe', 'pipe', 'pipe'] })
-      : spawnCollect(process.execPath, [join(FIXTURES, 'boot-child.mjs')], {
-          env,
-          stdio: ['pipe', 'pipe', 'pipe'],
-        })
+    const stdio = ['pipe', 'pipe', 'pipe'] as const
+    const p =
+      how === 'plain'
+        ? spawnCollect(process.execPath, [join(FIXTURES, 'boot-child.mjs')], { env, stdio: [...stdio] })
+        : how === 'blocked'
+          ? spawnCollect('env', ['--block-signal=USR1', launcher], { env, stdio: [...stdio] })
+          : spawnCollect(launcher, [], { env, stdio: [...stdio] })
     return { ...p, port }
   }
 
   for (const delay of [5, 10, 20, 40, 60]) {
     it(`a SIGUSR1 ${delay} ms after spawn never opens the inspector and reaches the handler once installed`, async () => {
-      const p = await boot(true)
+      const p = await boot('blocked')
       const pid = p.child.pid!
       await new Promise((r) => setTimeout(r, delay))
       p.child.kill('SIGUSR1')
@@ -161,8 +166,29 @@ describe('SIGUSR1 while a launched program boots', () => {
     })
   }
 
+  it('spawned by a parent that blocks nothing, the launcher guards SIGUSR1 from its first line', async () => {
+    const p = await boot('unblocked')
+    const pid = p.child.pid!
+    // Before that line runs the signal's default action would end the
+    // process (as for any program); from it on, ignored, then blocked.
+    await waitFor(() => {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+      const bit = (key: string) =>
+        (BigInt(`0x${new RegExp(`${key}:\\s*(\\S+)`).exec(status)![1]}`) >> 9n) & 1n
+      return bit('SigIgn') === 1n || bit('SigBlk') === 1n
+    }, 'the launcher to guard SIGUSR1')
+    p.child.kill('SIGUSR1')
+    await waitFor(() => p.stdout().includes(`up ${pid}`), 'the program to boot')
+    p.child.stdin!.write('install\n')
+    await waitFor(() => p.stdout().includes('installed'), 'the handler to be installed')
+    p.child.kill('SIGUSR1')
+    await waitFor(() => /got [12]/.test(p.stdout()), 'a SIGUSR1 to reach the handler')
+    expect(await listening(p.port)).toBe(false)
+    expect(p.stderr()).not.toContain('Debugger listening')
+  })
+
   it('the same program started plainly opens the inspector on SIGUSR1 (what the launcher prevents)', async () => {
-    const p = await boot(false)
+    const p = await boot('plain')
     await waitFor(() => p.stdout().includes('up '), 'the program to boot')
     p.child.kill('SIGUSR1')
     await waitFor(() => p.stderr().includes('Debugger listening'), 'the inspector to open')
