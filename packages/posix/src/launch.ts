@@ -106,7 +106,8 @@ function compare(a: readonly number[], b: readonly number[]): number {
 
 function comparators(term: string): Comparator[] | undefined {
   const out: Comparator[] = []
-  for (const word of term.trim().split(/\s+/)) {
+  // `>= 16.0.0` is `>=16.0.0`: an operator binds to the version after it.
+  for (const word of term.trim().replace(/([<>=^~]+)\s+/g, '$1').split(/\s+/)) {
     const m = /^(\^|~|>=|<=|>|<|=)?(.+)$/.exec(word)
     const v = m && parseVersion(m[2]!)
     if (!m || !v) return undefined

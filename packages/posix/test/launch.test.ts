@@ -54,6 +54,8 @@ describe('satisfiesNodeRange', () => {
       ['22.13.0', '~22.12.1', false],
       ['22.12.0', '>=22 <23', true],
       ['22.12.0', 'nonsense', false],
+      ['16.0.0', '>= 16.0.0', true],
+      ['9.0.0', '>= 10.x', false],
     ]
     for (const [v, range, ok] of cases) expect([v, range, satisfiesNodeRange(v, range)]).toEqual([v, range, ok])
   })
