@@ -16,7 +16,6 @@ interface AppPackage {
   engines: { node: string }
 }
 const APPS_DIR = join(import.meta.dirname, '..', '..')
-const APP = join(APPS_DIR, 'wsgi-server')
 const readPkg = (dir: string) =>
   JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as AppPackage
 // Every app's binaries: the version check runs before anything is imported,
@@ -47,7 +46,8 @@ const BLOCKED = ['env', '--block-signal=USR1']
 function usr1Guarded(pid: number): Promise<boolean> {
   return waitFor(() => {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-    const bit = (key: string) => (BigInt(`0x${new RegExp(`${key}:\\s*(\\S+)`).exec(status)![1]}`) >> 9n) & 1n
+    const bit = (key: string) =>
+      (BigInt(`0x${new RegExp(`${key}:\\s*(\\S+)`).exec(status)![1]}`) >> 9n) & 1n
     return bit('SigIgn') === 1n || bit('SigBlk') === 1n
   }, 'the launcher to guard SIGUSR1')
 }
@@ -89,7 +89,9 @@ describe('the binaries’ launcher', () => {
         const direct = spawnCollect('/usr/bin/node', [file, '--help'])
         expect(await direct.closed).toEqual({ code: 1, signal: null })
         expect(direct.stderr()).toMatch(
-          new RegExp(`^${name.replace(/\.mjs$/, '')}: needs Node \\S.* \\(this is ${OLD_NODE_VERSION!.replace(/\./g, '\\.')}, /usr/bin/node\\);`),
+          new RegExp(
+            `^${name.replace(/\.mjs$/, '')}: needs Node \\S.* \\(this is ${OLD_NODE_VERSION!.replace(/\./g, '\\.')}, /usr/bin/node\\);`,
+          ),
         )
       }
     },

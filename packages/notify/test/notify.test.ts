@@ -72,9 +72,13 @@ describe('sdNotify', () => {
 
   it('logs and returns false, never throws, when the socket is bad or gone', async () => {
     const { logger, seen } = warnings()
-    expect(sdNotify('READY=1', { NOTIFY_SOCKET: '/nonexistent/notify.sock' }, { logger })).toBe(false)
+    expect(sdNotify('READY=1', { NOTIFY_SOCKET: '/nonexistent/notify.sock' }, { logger })).toBe(
+      false,
+    )
     expect(sdNotify('READY=1', { NOTIFY_SOCKET: 'relative.sock' }, { logger })).toBe(false)
-    expect(sdNotify('READY=1', { NOTIFY_SOCKET: `@fl-nobody-${process.pid}` }, { logger })).toBe(false)
+    expect(sdNotify('READY=1', { NOTIFY_SOCKET: `@fl-nobody-${process.pid}` }, { logger })).toBe(
+      false,
+    )
     const r = await receiver(false)
     r.close()
     expect(notifyReady({ env: r.env, logger })).toBe(false)
@@ -101,7 +105,12 @@ describe('sdNotify', () => {
 describe('environment', () => {
   it('keeps NOTIFY_SOCKET and the watchdog out of a child environment', () => {
     expect(
-      envWithoutNotifySocket({ NOTIFY_SOCKET: '/x', WATCHDOG_USEC: '1', WATCHDOG_PID: '2', A: '1' }),
+      envWithoutNotifySocket({
+        NOTIFY_SOCKET: '/x',
+        WATCHDOG_USEC: '1',
+        WATCHDOG_PID: '2',
+        A: '1',
+      }),
     ).toEqual({ A: '1' })
   })
 

@@ -33,14 +33,20 @@ const native = timeit(QUICK ? 200 : 2000, () => {
 const prlimitArg = (l) => (l === Infinity ? 'unlimited' : String(l))
 const spawned = timeit(QUICK ? 5 : 30, () => {
   for (const [r, l] of wanted) {
-    const res = spawnSync('prlimit', ['--pid', String(process.pid), `--${r}=${prlimitArg(l.soft)}:${prlimitArg(l.hard)}`])
+    const res = spawnSync('prlimit', [
+      '--pid',
+      String(process.pid),
+      `--${r}=${prlimitArg(l.soft)}:${prlimitArg(l.hard)}`,
+    ])
     if (res.status !== 0) throw new Error(`prlimit failed: ${res.stderr}`)
   }
 })
 const bare = timeit(QUICK ? 3 : 10, () => spawnSync(process.execPath, ['-e', '0']))
 console.log('limits (nofile, data, nproc), one process:')
 console.log(`  addon prlimit(2) x3      ${fmt(native)}`)
-console.log(`  spawn prlimit x3         ${fmt(spawned)}   ${(spawned / native).toFixed(0)}x the addon`)
+console.log(
+  `  spawn prlimit x3         ${fmt(spawned)}   ${(spawned / native).toFixed(0)}x the addon`,
+)
 console.log(`  floor: bare node -e 0    ${fmt(bare)}`)
 
 // --- datagrams
@@ -84,7 +90,12 @@ try {
 }
 console.log(`datagrams of ${line.length} bytes to a path socket (${n} each):`)
 console.log(`  sendto, one socket       ${Math.round(rSendto)}/s`)
-console.log(`  connected send           ${Math.round(rSend)}/s   ${(rSend / rSendto).toFixed(2)}x sendto`)
-if (rPeer) console.log(`  node-unix-socket sendTo  ${Math.round(rPeer)}/s   ours ${(rSendto / rPeer).toFixed(2)}x`)
+console.log(
+  `  connected send           ${Math.round(rSend)}/s   ${(rSend / rSendto).toFixed(2)}x sendto`,
+)
+if (rPeer)
+  console.log(
+    `  node-unix-socket sendTo  ${Math.round(rPeer)}/s   ours ${(rSendto / rPeer).toFixed(2)}x`,
+  )
 for (const s of [unconnected, connected, receiver]) s.close()
 rmSync(dir, { recursive: true, force: true })

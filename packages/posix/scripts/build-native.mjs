@@ -18,7 +18,8 @@ import { parseArgs } from 'node:util'
 const PKG = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const { values } = parseArgs({ options: { out: { type: 'string' } } })
 const out = resolve(
-  values.out ?? join(PKG, 'prebuilds', `${process.platform}-${process.arch}`, 'forklift-posix.node'),
+  values.out ??
+    join(PKG, 'prebuilds', `${process.platform}-${process.arch}`, 'forklift-posix.node'),
 )
 
 function fail(message) {

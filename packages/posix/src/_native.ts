@@ -34,9 +34,7 @@ let loaded: Native | undefined
 export function native(): Native {
   if (loaded) return loaded
   const key = `${process.platform}-${process.arch}`
-  const file = fileURLToPath(
-    new URL(`../prebuilds/${key}/forklift-posix.node`, import.meta.url),
-  )
+  const file = fileURLToPath(new URL(`../prebuilds/${key}/forklift-posix.node`, import.meta.url))
   if (process.platform !== 'linux') {
     throw new PosixError('E_NATIVE', `@forklift/posix works on Linux only, not ${key}`)
   }

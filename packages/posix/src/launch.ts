@@ -17,6 +17,14 @@
  */
 import { readFileSync } from 'node:fs'
 
+// Shell text, not templates: `${…}` below is the shell's parameter expansion.
+/** The Node a launcher runs when not given one. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion
+const DEFAULT_NODE = '${FORKLIFT_NODE:-node}'
+/** Where a bin file's package.json is: above the bin/ its resolved path sits in. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion
+const BIN_PACKAGE = 'pkg=$(readlink -f "$0") && pkg=${pkg%[/]bin[/]*}/package.json'
+
 /** The launcher's body, after `trap '' USR1` (ignored until Node blocks it): `$s` is the program, `pkg` (computed by `findPackage`, on failure only) its package.json. */
 function launcherCore(node: string, findPackage: string): string {
   return `n=${node}
@@ -46,7 +54,7 @@ export function launcherHeader(): string {
 ':' /*; trap '' USR1; s=$0
 # A launcher (@forklift/posix/launch): runs this file on Node with SIGUSR1
 # blocked from exec on (never the inspector), on $FORKLIFT_NODE or PATH's node.
-${launcherCore('${FORKLIFT_NODE:-node}', 'pkg=$(readlink -f "$0") && pkg=${pkg%[/]bin[/]*}/package.json')}*/
+${launcherCore(DEFAULT_NODE, BIN_PACKAGE)}*/
 `
 }
 
@@ -76,7 +84,7 @@ function shellWord(text: string): string {
 
 /** A standalone `/bin/sh` launcher that runs `script` the way {@link launcherHeader} runs its file. */
 export function launcherScript(options: LauncherScriptOptions): string {
-  const node = options.node ? shellWord(options.node) : '${FORKLIFT_NODE:-node}'
+  const node = options.node ? shellWord(options.node) : DEFAULT_NODE
   const pkg = options.packageJson ? shellWord(options.packageJson) : '/dev/null'
   return `#!/bin/sh
 ${options.comment ? `# ${options.comment.replace(/\n/g, ' ')}\n` : ''}trap '' USR1
@@ -107,15 +115,17 @@ function compare(a: readonly number[], b: readonly number[]): number {
 function comparators(term: string): Comparator[] | undefined {
   const out: Comparator[] = []
   // `>= 16.0.0` is `>=16.0.0`: an operator binds to the version after it.
-  for (const word of term.trim().replace(/([<>=^~]+)\s+/g, '$1').split(/\s+/)) {
+  for (const word of term
+    .trim()
+    .replace(/([<>=^~]+)\s+/g, '$1')
+    .split(/\s+/)) {
     const m = /^(\^|~|>=|<=|>|<|=)?(.+)$/.exec(word)
     const v = m && parseVersion(m[2]!)
     if (!m || !v) return undefined
     const op = m[1]
     if (op === '^' || op === '~') {
       // ^22.22.2 = >=22.22.2 <23; ~22.22.2 = >=22.22.2 <22.23
-      const upper: [number, number, number] =
-        op === '^' ? [v[0] + 1, 0, 0] : [v[0], v[1] + 1, 0]
+      const upper: [number, number, number] = op === '^' ? [v[0] + 1, 0, 0] : [v[0], v[1] + 1, 0]
       out.push({ op: '>=', v }, { op: '<', v: upper })
     } else {
       out.push({ op: (op ?? '=') as Comparator['op'], v })
@@ -137,7 +147,15 @@ export function satisfiesNodeRange(version: string, range: string): boolean {
     if (!cs || cs.length === 0) return false
     return cs.every(({ op, v: w }) => {
       const d = compare(v, w)
-      return op === '>=' ? d >= 0 : op === '>' ? d > 0 : op === '<' ? d < 0 : op === '<=' ? d <= 0 : d === 0
+      return op === '>='
+        ? d >= 0
+        : op === '>'
+          ? d > 0
+          : op === '<'
+            ? d < 0
+            : op === '<='
+              ? d <= 0
+              : d === 0
     })
   })
 }
@@ -171,7 +189,13 @@ export function nodeVersionError(
 export function requireNode(packageJson: string | URL, name?: string): void {
   const range = enginesNode(packageJson)
   if (range === undefined) return
-  const program = name ?? process.argv[1]?.split('/').pop()?.replace(/\.m?js$/, '') ?? 'node'
+  const program =
+    name ??
+    process.argv[1]
+      ?.split('/')
+      .pop()
+      ?.replace(/\.m?js$/, '') ??
+    'node'
   const error = nodeVersionError(program, range)
   if (error === undefined) return
   process.stderr.write(`${error}\n`)

@@ -57,7 +57,8 @@ export function getResourceLimit(
   options: ResourceLimitOptions = {},
 ): ResourceLimit {
   const r = native().getrlimit(pidOf(options), resourceNumber(resource))
-  if (typeof r === 'number') throw syscallError(r, 'prlimit', `${resource} of pid ${options.pid ?? process.pid}`)
+  if (typeof r === 'number')
+    throw syscallError(r, 'prlimit', `${resource} of pid ${options.pid ?? process.pid}`)
   return { soft: r[0], hard: r[1] }
 }
 
@@ -89,11 +90,18 @@ export function setResourceLimit(
   }
   for (const v of [soft, hard]) {
     if (!(v >= 0) || (v !== Infinity && !Number.isSafeInteger(v))) {
-      throw new PosixError('E_ARGUMENT', `a ${resource} limit must be an integer >= 0 or Infinity, got ${v}`)
+      throw new PosixError(
+        'E_ARGUMENT',
+        `a ${resource} limit must be an integer >= 0 or Infinity, got ${v}`,
+      )
     }
   }
   const r = native().setrlimit(pid, n, soft, hard)
   if (r < 0) {
-    throw syscallError(r, 'prlimit', `${resource}=${soft}:${hard} of pid ${options.pid ?? process.pid}`)
+    throw syscallError(
+      r,
+      'prlimit',
+      `${resource}=${soft}:${hard} of pid ${options.pid ?? process.pid}`,
+    )
   }
 }

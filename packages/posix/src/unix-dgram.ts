@@ -111,7 +111,8 @@ export class UnixDatagramSocket extends EventEmitter<UnixDatagramSocketEvents> {
     const fd = m.socket(timeout === 0)
     if (fd < 0) throw syscallError(fd, 'socket')
     // SO_SNDTIMEO's zero means forever: keep a finite wait at least 1 ms.
-    const r = timeout === 0 ? 0 : m.setSendTimeout(fd, timeout === Infinity ? 0 : Math.max(1, timeout))
+    const r =
+      timeout === 0 ? 0 : m.setSendTimeout(fd, timeout === Infinity ? 0 : Math.max(1, timeout))
     if (r < 0) {
       m.close(fd)
       throw syscallError(r, 'setsockopt', 'SO_SNDTIMEO')

@@ -22,7 +22,10 @@ function workspacePackages(): { dir: string; pkg: Pkg }[] {
     readdirSync(join(ROOT, group))
       .map((d) => join(ROOT, group, d))
       .filter((dir) => existsSync(join(dir, 'package.json')))
-      .map((dir) => ({ dir, pkg: JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Pkg })),
+      .map((dir) => ({
+        dir,
+        pkg: JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Pkg,
+      })),
   )
 }
 
@@ -54,8 +57,11 @@ describe.skipIf(!IN_WORKSPACE)('engines of the workspace', () => {
         }
         const depRange = (JSON.parse(readFileSync(file, 'utf8')) as Pkg).engines?.node
         if (!depRange) continue
-        const bad = PROBES.find((v) => satisfiesNodeRange(v, range) && !satisfiesNodeRange(v, depRange))
-        if (bad) problems.push(`${pkg.name} (${range}) admits ${bad}, which ${dep} (${depRange}) refuses`)
+        const bad = PROBES.find(
+          (v) => satisfiesNodeRange(v, range) && !satisfiesNodeRange(v, depRange),
+        )
+        if (bad)
+          problems.push(`${pkg.name} (${range}) admits ${bad}, which ${dep} (${depRange}) refuses`)
       }
     }
     expect(problems).toEqual([])
@@ -63,7 +69,10 @@ describe.skipIf(!IN_WORKSPACE)('engines of the workspace', () => {
 
   it('the Node the workspace runs on satisfies every package', () => {
     for (const { pkg } of workspacePackages()) {
-      expect([pkg.name, satisfiesNodeRange(process.version, pkg.engines!.node!)]).toEqual([pkg.name, true])
+      expect([pkg.name, satisfiesNodeRange(process.version, pkg.engines!.node!)]).toEqual([
+        pkg.name,
+        true,
+      ])
     }
   })
 })

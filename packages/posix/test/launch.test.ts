@@ -57,7 +57,8 @@ describe('satisfiesNodeRange', () => {
       ['16.0.0', '>= 16.0.0', true],
       ['9.0.0', '>= 10.x', false],
     ]
-    for (const [v, range, ok] of cases) expect([v, range, satisfiesNodeRange(v, range)]).toEqual([v, range, ok])
+    for (const [v, range, ok] of cases)
+      expect([v, range, satisfiesNodeRange(v, range)]).toEqual([v, range, ok])
   })
 
   it('words the one-line error with the range and the Node found', () => {
@@ -105,22 +106,28 @@ describe('launcherHeader', () => {
       `#!/bin/sh\n"$(dirname "$0")/../node/bin/node" "$@"\nexit $?\n`,
       { mode: 0o755 },
     )
-    const env = { ...process.env, PATH: `${root}/node_modules/.bin:/usr/bin:/bin` }
+    const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${root}/node_modules/.bin:/usr/bin:/bin` }
     delete env.FORKLIFT_NODE
     const p = spawnCollect(bin, [], { env })
     expect(await p.closed).toEqual({ code: 0, signal: null })
-    expect(JSON.parse(p.stdout())).toMatchObject({ pid: p.child.pid, execArgv: ['--disable-sigusr1'] })
+    expect(JSON.parse(p.stdout())).toMatchObject({
+      pid: p.child.pid,
+      execArgv: ['--disable-sigusr1'],
+    })
   })
 
-  it.skipIf(!OLD_NODE)('on an old Node prints one line naming the engines range and exits 1', async () => {
-    const { bin } = program('^22.22.2 || >=24.15', REPORT)
-    const p = spawnCollect(bin, ['--help'], { env: { ...process.env, FORKLIFT_NODE: OLD_NODE } })
-    expect(await p.closed).toEqual({ code: 1, signal: null })
-    expect(p.stdout()).toBe('')
-    expect(p.stderr()).toMatch(
-      /^prog: needs Node \^22\.22\.2 \|\| >=24\.15 \(found v20\.[\d.]+ at \/usr\/bin\/node\); set FORKLIFT_NODE to a newer node\n$/,
-    )
-  })
+  it.skipIf(!OLD_NODE)(
+    'on an old Node prints one line naming the engines range and exits 1',
+    async () => {
+      const { bin } = program('^22.22.2 || >=24.15', REPORT)
+      const p = spawnCollect(bin, ['--help'], { env: { ...process.env, FORKLIFT_NODE: OLD_NODE } })
+      expect(await p.closed).toEqual({ code: 1, signal: null })
+      expect(p.stdout()).toBe('')
+      expect(p.stderr()).toMatch(
+        /^prog: needs Node \^22\.22\.2 \|\| >=24\.15 \(found v20\.[\d.]+ at \/usr\/bin\/node\); set FORKLIFT_NODE to a newer node\n$/,
+      )
+    },
+  )
 
   it('says so in one line when no node can be found', async () => {
     const { bin } = program('>=24.19', REPORT)
@@ -137,9 +144,13 @@ describe('launcherScript', () => {
     const dir = tempDir('fl-launcher-')
     writeFileSync(join(dir, 'report.mjs'), REPORT)
     const launcher = join(dir, 'run')
-    writeFileSync(launcher, launcherScript({ node: process.execPath, script: '$here/report.mjs' }), {
-      mode: 0o755,
-    })
+    writeFileSync(
+      launcher,
+      launcherScript({ node: process.execPath, script: '$here/report.mjs' }),
+      {
+        mode: 0o755,
+      },
+    )
     const link = join(tempDir('fl-launcher-link-'), 'run-link')
     symlinkSync(launcher, link)
     const p = spawnCollect(link, ['x'], { env: { PATH: '/usr/bin:/bin' } })
@@ -163,6 +174,8 @@ describe('launcherScript', () => {
     )
     const p = spawnCollect(launcher, [])
     expect(await p.closed).toEqual({ code: 1, signal: null })
-    expect(p.stderr()).toMatch(/^run: needs Node >=24\.19 \(found v20\.[\d.]+ at \/usr\/bin\/node\)/)
+    expect(p.stderr()).toMatch(
+      /^run: needs Node >=24\.19 \(found v20\.[\d.]+ at \/usr\/bin\/node\)/,
+    )
   })
 })

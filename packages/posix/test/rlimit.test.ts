@@ -39,7 +39,10 @@ describe('resource limits', () => {
       setResourceLimit('nofile', 32768, { pid })
       expect(getResourceLimit('nofile', { pid })).toEqual({ soft: 32768, hard: 32768 })
       setResourceLimit('data', 2 * 1024 ** 3, { pid })
-      expect(procLimit(pid, 'Max data size')).toEqual([String(2 * 1024 ** 3), String(2 * 1024 ** 3)])
+      expect(procLimit(pid, 'Max data size')).toEqual([
+        String(2 * 1024 ** 3),
+        String(2 * 1024 ** 3),
+      ])
       setResourceLimit('core', Infinity, { pid })
       expect(procLimit(pid, 'Max core file size')).toEqual(['unlimited', 'unlimited'])
     } else {
@@ -61,6 +64,8 @@ describe('resource limits', () => {
       expect.objectContaining({ code: 'E_ARGUMENT' }),
     )
     expect(() => setResourceLimit('nofile', -1)).toThrow(/integer >= 0 or Infinity, got -1/)
-    expect(() => setResourceLimit('nofile', 1.5)).toThrow(expect.objectContaining({ code: 'E_ARGUMENT' }))
+    expect(() => setResourceLimit('nofile', 1.5)).toThrow(
+      expect.objectContaining({ code: 'E_ARGUMENT' }),
+    )
   })
 })

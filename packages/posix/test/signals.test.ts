@@ -20,7 +20,10 @@ interface State {
 /** A signal-child forked with `execArgv`, and a queue of what it reported. */
 function child(execArgv: string[]) {
   const c: ChildProcess = killOnFinish(
-    fork(join(FIXTURES, 'signal-child.mjs'), { execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }),
+    fork(join(FIXTURES, 'signal-child.mjs'), {
+      execArgv,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    }),
   )
   const messages: State[] = []
   c.on('message', (m) => messages.push(m as State))
@@ -138,7 +141,10 @@ describe('SIGUSR1 while a launched program boots', () => {
     const stdio = ['pipe', 'pipe', 'pipe'] as const
     const p =
       how === 'plain'
-        ? spawnCollect(process.execPath, [join(FIXTURES, 'boot-child.mjs')], { env, stdio: [...stdio] })
+        ? spawnCollect(process.execPath, [join(FIXTURES, 'boot-child.mjs')], {
+            env,
+            stdio: [...stdio],
+          })
         : how === 'blocked'
           ? spawnCollect('env', ['--block-signal=USR1', launcher], { env, stdio: [...stdio] })
           : spawnCollect(launcher, [], { env, stdio: [...stdio] })

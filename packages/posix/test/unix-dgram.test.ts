@@ -145,7 +145,13 @@ describe('UnixDatagramSocket', () => {
 
     // process.exit while datagrams keep arriving and the socket is open.
     const busy = uniqueAbstract()
-    const exiting = spawnCollect(process.execPath, ['--input-type=module', '-e', script, busy, 'exit'])
+    const exiting = spawnCollect(process.execPath, [
+      '--input-type=module',
+      '-e',
+      script,
+      busy,
+      'exit',
+    ])
     await waitFor(() => exiting.stdout().includes('bound'), 'the receiver to bind')
     const flood = new UnixDatagramSocket()
     onTestFinished(() => flood.close())
@@ -164,26 +170,29 @@ describe('UnixDatagramSocket', () => {
     expect(await exiting.closed).toEqual({ code: 0, signal: null })
   })
 
-  it.skipIf(!PYTHON)('reaches a Python receiver bound on an abstract name (exact length)', async () => {
-    const name = `fl-posix-py-${process.pid}`
-    const py = spawn(
-      PYTHON!,
-      [
-        '-c',
-        'import socket,sys\ns=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\ns.bind("\\0"+sys.argv[1])\nprint("bound",flush=True)\ns.settimeout(20)\nprint(s.recv(4096).decode(),flush=True)',
-        name,
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    )
-    onTestFinished(() => {
-      py.kill('SIGKILL')
-    })
-    let out = ''
-    py.stdout.on('data', (d) => (out += d))
-    await waitFor(() => out.includes('bound'), 'python to bind')
-    expect(sendUnixDatagram(`@${name}`, 'READY=1')).toBe(true)
-    await waitFor(() => out.includes('READY=1'), 'python to receive it')
-  })
+  it.skipIf(!PYTHON)(
+    'reaches a Python receiver bound on an abstract name (exact length)',
+    async () => {
+      const name = `fl-posix-py-${process.pid}`
+      const py = spawn(
+        PYTHON!,
+        [
+          '-c',
+          'import socket,sys\ns=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\ns.bind("\\0"+sys.argv[1])\nprint("bound",flush=True)\ns.settimeout(20)\nprint(s.recv(4096).decode(),flush=True)',
+          name,
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      )
+      onTestFinished(() => {
+        py.kill('SIGKILL')
+      })
+      let out = ''
+      py.stdout.on('data', (d) => (out += d))
+      await waitFor(() => out.includes('bound'), 'python to bind')
+      expect(sendUnixDatagram(`@${name}`, 'READY=1')).toBe(true)
+      await waitFor(() => out.includes('READY=1'), 'python to receive it')
+    },
+  )
 
   it('leaves a bound path on disk after close (the owner unlinks it)', () => {
     const address = join(tempDir('fl-dg-'), 'kept.sock')
