@@ -106,7 +106,10 @@ describe('launcherHeader', () => {
       `#!/bin/sh\n"$(dirname "$0")/../node/bin/node" "$@"\nexit $?\n`,
       { mode: 0o755 },
     )
-    const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${root}/node_modules/.bin:/usr/bin:/bin` }
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      PATH: `${root}/node_modules/.bin:/usr/bin:/bin`,
+    }
     delete env.FORKLIFT_NODE
     const p = spawnCollect(bin, [], { env })
     expect(await p.closed).toEqual({ code: 0, signal: null })
