@@ -143,9 +143,9 @@ for (const name of names) {
       `${launcher}.new`,
       launcherScript({
         comment: `forklift: ${bin} from ${name}, on the Node installed beside it (not the system's).`,
-        node: '$here/../lib/node/bin/node',
-        script: `$here/../lib/${short}/${rel.replace(/^\.\//, '')}`,
-        packageJson: `$here/../lib/${short}/package.json`,
+        node: '$root/lib/node/bin/node',
+        script: `$root/lib/${short}/${rel.replace(/^\.\//, '')}`,
+        packageJson: `$root/lib/${short}/package.json`,
       }),
       { mode: 0o755 },
     )

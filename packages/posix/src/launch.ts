@@ -62,7 +62,10 @@ ${launcherCore(DEFAULT_NODE, BIN_PACKAGE)}*/
 export interface LauncherScriptOptions {
   /** The Node binary; default `$FORKLIFT_NODE`, else PATH's `node`. */
   node?: string
-  /** The program to run; `$here` is the launcher's own directory, symlinks resolved. */
+  /**
+   * The program to run. `$here` is the launcher's own directory (symlinks
+   * resolved) and `$root` the directory above it, as in `$root/lib/x.mjs`.
+   */
   script: string
   /** Its package.json, for the version error; default none. */
   packageJson?: string
@@ -75,11 +78,11 @@ function shellQuote(text: string): string {
 }
 
 function shellWord(text: string): string {
-  // $here is the one expansion the caller may use; anything else is literal.
+  // $here and $root are the expansions the caller may use; the rest is literal.
   return text
-    .split('$here')
-    .map((part) => (part === '' ? '' : shellQuote(part)))
-    .join('"$here"')
+    .split(/(\$here|\$root)/)
+    .map((part) => (part === '$here' || part === '$root' ? `"${part}"` : part && shellQuote(part)))
+    .join('')
 }
 
 /** A standalone `/bin/sh` launcher that runs `script` the way {@link launcherHeader} runs its file. */
@@ -88,7 +91,7 @@ export function launcherScript(options: LauncherScriptOptions): string {
   const pkg = options.packageJson ? shellWord(options.packageJson) : '/dev/null'
   return `#!/bin/sh
 ${options.comment ? `# ${options.comment.replace(/\n/g, ' ')}\n` : ''}trap '' USR1
-here=$(dirname "$(readlink -f "$0")")
+here=$(dirname "$(readlink -f "$0")") && root=\${here%/*}
 s=${shellWord(options.script)}
 ${launcherCore(node, `pkg=${pkg}`)}`
 }
