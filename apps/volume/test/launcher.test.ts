@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { join } from 'node:path'
+import { signalDisposition } from '@forklift/posix/signals'
 import { openRegistry, VOLUME_BINARY } from '@forklift/registry'
 import { freePort, spawnCollect, tempDir, waitFor } from '@forklift/test-utils'
 import { describe, expect, it, onTestFinished } from 'vitest'
@@ -49,10 +50,8 @@ describe('the launcher of forklift-volume', () => {
     const pid = run.child.pid!
     // Started by a parent that blocks nothing: safe from the launcher's first line on.
     await waitFor(() => {
-      const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-      const bit = (key: string) =>
-        (BigInt(`0x${new RegExp(`${key}:\\s*(\\S+)`).exec(status)![1]}`) >> 9n) & 1n
-      return bit('SigIgn') === 1n || bit('SigBlk') === 1n
+      const d = signalDisposition('SIGUSR1', pid)
+      return d.ignored || d.blocked
     }, 'the launcher to guard SIGUSR1')
     process.kill(pid, 'SIGUSR1')
     const registry = openRegistry(`sqlite:///${db}`)
@@ -68,9 +67,7 @@ describe('the launcher of forklift-volume', () => {
       '--disable-sigusr1',
       BIN,
     ])
-    expect(/ShdPnd:\s*(\S+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]).toBe(
-      '0000000000000200',
-    )
+    expect(signalDisposition('SIGUSR1', pid)).toMatchObject({ blocked: true, pending: true })
     expect(await listening(inspect)).toBe(false)
     expect(run.stderr()).not.toContain('Debugger listening')
     run.child.kill('SIGTERM')

@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import { launcherHeader } from '@forklift/posix/launch'
+import { signalDisposition } from '@forklift/posix/signals'
 import { freePort, spawnCollect, tempDir } from '@forklift/test-utils'
 import { describe, expect, it } from 'vitest'
 import { BIN_DIR, get, startBin, waitFor, writeConf } from './helpers.js'
@@ -45,10 +46,8 @@ const BLOCKED = ['env', '--block-signal=USR1']
 /** Polls until `pid` ignores or blocks SIGUSR1 (the launcher's first line ran). */
 function usr1Guarded(pid: number): Promise<boolean> {
   return waitFor(() => {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-    const bit = (key: string) =>
-      (BigInt(`0x${new RegExp(`${key}:\\s*(\\S+)`).exec(status)![1]}`) >> 9n) & 1n
-    return bit('SigIgn') === 1n || bit('SigBlk') === 1n
+    const d = signalDisposition('SIGUSR1', pid)
+    return d.ignored || d.blocked
   }, 'the launcher to guard SIGUSR1')
 }
 
@@ -169,8 +168,7 @@ describe('the binaries’ launcher', () => {
     process.kill(daemon.pid, 'SIGUSR1')
     const seen = passes()
     await waitFor(() => passes() > seen + 1, 'two more passes after SIGUSR1')
-    const status = readFileSync(`/proc/${daemon.pid}/status`, 'utf8')
-    expect(/ShdPnd:\s*(\S+)/.exec(status)![1]).toBe('0000000000000200')
+    expect(signalDisposition('SIGUSR1', daemon.pid)).toMatchObject({ blocked: true, pending: true })
     expect(await listening(inspect)).toBe(false)
     process.kill(daemon.pid, 'SIGTERM')
     expect((await daemon.exited).code).toBe(0)

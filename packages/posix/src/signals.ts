@@ -4,6 +4,7 @@
  * waits, pending, until a handler exists and the thread unblocks it. Node has
  * no API for the mask; `process.on` alone never sees a blocked signal.
  */
+import { readFileSync } from 'node:fs'
 import { constants } from 'node:os'
 import { isMainThread } from 'node:worker_threads'
 import { native, syscallError } from './_native.js'
@@ -150,5 +151,50 @@ export function holdSignalUntilHandled(signal: CatchableSignal): () => void {
   return () => {
     emitter.off('newListener', onAdd)
     emitter.off('removeListener', onRemove)
+  }
+}
+
+/** How a process treats one signal, as the kernel shows it (`/proc/<pid>/status`). */
+export interface SignalDisposition {
+  /** Blocked by its main thread: the signal waits. */
+  blocked: boolean
+  /** Ignored (SIG_IGN): the signal is dropped. */
+  ignored: boolean
+  /** A handler is installed. */
+  caught: boolean
+  /** Raised and not delivered yet (to the thread or the whole process). */
+  pending: boolean
+}
+
+/**
+ * How process `pid` (default this one) treats `signal` right now: whether
+ * sending it would run a handler, wait, be dropped, or take the default
+ * action (none of the four). Throws E_SYSCALL (ENOENT) when there is no such process.
+ */
+export function signalDisposition(signal: CatchableSignal, pid = process.pid): SignalDisposition {
+  const bit = 1n << BigInt(signalNumber(signal) - 1)
+  let status: string
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  } catch (err) {
+    throw new PosixError(
+      'E_SYSCALL',
+      `cannot read /proc/${pid}/status: ${(err as Error).message}`,
+      {
+        cause: err,
+        errno: (err as NodeJS.ErrnoException).code ?? 'EIO',
+        syscall: 'open',
+      },
+    )
+  }
+  const mask = (key: string) => {
+    const m = new RegExp(`^${key}:\\s*([0-9a-f]+)$`, 'm').exec(status)
+    return m ? (BigInt(`0x${m[1]}`) & bit) !== 0n : false
+  }
+  return {
+    blocked: mask('SigBlk'),
+    ignored: mask('SigIgn'),
+    caught: mask('SigCgt'),
+    pending: mask('SigPnd') || mask('ShdPnd'),
   }
 }

@@ -1,11 +1,17 @@
 import { type ChildProcess, fork } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import { freePort, killOnFinish, spawnCollect, tempDir, waitFor } from '@forklift/test-utils'
 import { describe, expect, it } from 'vitest'
 import { launcherScript } from '../src/launch.js'
-import { blockedSignals, blockSignal, onSignalQueued, unblockSignal } from '../src/signals.js'
+import {
+  blockedSignals,
+  blockSignal,
+  onSignalQueued,
+  signalDisposition,
+  unblockSignal,
+} from '../src/signals.js'
 
 const FIXTURES = join(import.meta.dirname, 'fixtures')
 
@@ -107,6 +113,24 @@ describe('node --disable-sigusr1 and the signal mask', () => {
     expect(await k.command('release')).toMatchObject({ blocked: false })
   })
 
+  it('reads how a process treats a signal from /proc', async () => {
+    const k = child(['--disable-sigusr1'])
+    await k.start
+    const pid = k.c.pid!
+    expect(signalDisposition('SIGUSR1', pid)).toEqual({
+      blocked: true,
+      ignored: false,
+      caught: false,
+      pending: false,
+    })
+    expect(signalDisposition('SIGPIPE', pid).ignored).toBe(true) // Node ignores SIGPIPE
+    await k.command('queue')
+    expect(signalDisposition('SIGUSR1', pid)).toMatchObject({ blocked: false, caught: true })
+    expect(() => signalDisposition('SIGUSR1', 2 ** 30)).toThrow(
+      expect.objectContaining({ code: 'E_SYSCALL', errno: 'ENOENT' }),
+    )
+  })
+
   it('refuses SIGKILL and unknown names, and changes this thread’s mask', () => {
     expect(() => onSignalQueued('SIGKILL' as 'SIGUSR1', () => {})).toThrow(/SIGKILL/)
     expect(() => blockSignal('SIGNOPE' as 'SIGUSR1')).toThrow(
@@ -178,10 +202,8 @@ describe('SIGUSR1 while a launched program boots', () => {
     // Before that line runs the signal's default action would end the
     // process (as for any program); from it on, ignored, then blocked.
     await waitFor(() => {
-      const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-      const bit = (key: string) =>
-        (BigInt(`0x${new RegExp(`${key}:\\s*(\\S+)`).exec(status)![1]}`) >> 9n) & 1n
-      return bit('SigIgn') === 1n || bit('SigBlk') === 1n
+      const d = signalDisposition('SIGUSR1', pid)
+      return d.ignored || d.blocked
     }, 'the launcher to guard SIGUSR1')
     p.child.kill('SIGUSR1')
     await waitFor(() => p.stdout().includes(`up ${pid}`), 'the program to boot')
