@@ -7,8 +7,8 @@
 //
 // Kept out of the bundle, imported at run time from their packages: the two
 // modules that load a third-party package lazily with Node's resolution
-// relative to themselves (@forklift/log → pino, @forklift/supervisor/notify →
-// node-unix-socket, a native addon).
+// relative to themselves (@forklift/log's datagram transport, @forklift/notify
+// and @forklift/posix → the posix native addon).
 import { rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, resolve } from 'node:path'
@@ -17,7 +17,12 @@ import { build } from 'esbuild'
 
 const APP = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const require = createRequire(join(APP, 'package.json'))
-const runtime = ['@forklift/log', '@forklift/supervisor/notify']
+const runtime = [
+  '@forklift/log',
+  '@forklift/notify',
+  '@forklift/posix/signals',
+  '@forklift/posix/unix-dgram',
+]
 const keep = new Map(runtime.map((spec) => [require.resolve(spec), spec]))
 
 rmSync(join(APP, 'dist/bundle'), { recursive: true, force: true })

@@ -5,7 +5,7 @@ import { Agent } from 'node:http'
 import { connect, createServer } from 'node:net'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
-import { createNotifyReceiver } from '@forklift/supervisor/notify-testing'
+import { createNotifyReceiver } from '@forklift/notify/testing'
 import {
   alive,
   type BoundPort,

@@ -12,5 +12,5 @@ export interface ServeContext {
   section: string | undefined
   env: NodeJS.ProcessEnv | undefined
   /** Closes stdout/stderr for swift-init and sends READY=1. */
-  announceReady(): Promise<unknown>
+  announceReady(): unknown
 }

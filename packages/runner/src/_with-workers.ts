@@ -1,9 +1,9 @@
 // workers >= 1: a WorkerPool on the socket the parent holds; a reload is a
 // new generation of workers (on a new socket when the bind options changed).
 import { formatError } from '@forklift/errors'
+import { notifyReady, notifyReloading, notifyStopping } from '@forklift/notify'
 import { checkUser } from '@forklift/privileges'
 import { bindHandoffSocket, type TlsContextOptions, tlsContextOptions } from '@forklift/socket'
-import { notifyReady, notifyReloading, notifyStopping } from '@forklift/supervisor/notify'
 import { WorkerPool } from '@forklift/supervisor/worker-pool'
 import type { ServeContext } from './_serve-context.js'
 import { serveSignals } from './_signals.js'

@@ -5,6 +5,7 @@ import {
   type ServerConf,
 } from '@forklift/config'
 import type { Logger } from '@forklift/log'
+import { notifyReady, notifyStopping } from '@forklift/notify'
 import {
   captureStdio,
   checkUser,
@@ -13,7 +14,6 @@ import {
   dropToUser,
   sameOpenFile,
 } from '@forklift/privileges'
-import { notifyReady, notifyStopping } from '@forklift/supervisor/notify'
 import { serverLogger } from './logging.js'
 
 /** What a daemon's pass gets. */

@@ -5,6 +5,8 @@
  */
 
 import type { Logger } from '@forklift/log'
+import { notifyReady } from '@forklift/notify'
+import { holdSignalUntilHandled } from '@forklift/posix/signals'
 import { captureStdio, checkUser, cleanUpDaemonHygiene, sameOpenFile } from '@forklift/privileges'
 import {
   adoptListeningSocket,
@@ -13,7 +15,6 @@ import {
   listenFdsFromEnv,
   tlsContextOptions,
 } from '@forklift/socket'
-import { notifyReady } from '@forklift/supervisor/notify'
 import { loadServerApp } from './_app-server.js'
 import { serveInProcess } from './_in-process.js'
 import type { ServeContext } from './_serve-context.js'
@@ -47,7 +48,7 @@ function takeListenFd(env: NodeJS.ProcessEnv, logger: Logger): number | undefine
   return fds[0]
 }
 
-function announceReady(plan: WsgiPlan, options: RunWsgiOptions, logger: Logger): Promise<boolean> {
+function announceReady(plan: WsgiPlan, options: RunWsgiOptions, logger: Logger): boolean {
   // swift-init reads our stdout (and stderr, through the same pipe) until EOF.
   captureStdio({
     logger,
@@ -70,14 +71,14 @@ function announceReady(plan: WsgiPlan, options: RunWsgiOptions, logger: Logger):
  */
 export async function runWsgi(confPath: string, options: RunWsgiOptions = {}): Promise<number> {
   const env = options.env ?? process.env
-  // Until the signal handlers are in place, a reload-seamless sent while we
-  // start must not open Node's inspector (SIGUSR1's default in Node).
-  const ignoreUsr1 = () => {}
-  process.on('SIGUSR1', ignoreUsr1)
+  // SIGUSR1 stays blocked (pending, never Node's inspector) until the reload
+  // handler is listening: a reload-seamless sent while we start is queued and
+  // runs once we serve, instead of opening a debugger in a root process.
+  const release = holdSignalUntilHandled('SIGUSR1')
   try {
     return await start(confPath, options, env)
   } finally {
-    process.off('SIGUSR1', ignoreUsr1)
+    release()
   }
 }
 

@@ -15,8 +15,8 @@
 import { type ChildProcess, fork, type StdioOptions } from 'node:child_process'
 import { EventEmitter } from 'node:events'
 import { type Logger, silentLogger } from '@forklift/log'
+import { envWithoutNotifySocket } from '@forklift/notify'
 import { SupervisorError } from './errors.js'
-import { envWithoutNotifySocket } from './notify.js'
 import {
   type ChildMessage,
   isProtocolMessage,

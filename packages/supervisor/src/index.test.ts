@@ -4,8 +4,6 @@ import * as supervisor from './index.js'
 describe('the barrel', () => {
   it('re-exports every concern', () => {
     for (const name of [
-      'sdNotify',
-      'notifyReady',
       'ForkRateLimiter',
       'exitWhenParentDies',
       'Service',

@@ -6,10 +6,10 @@
 import { EventEmitter } from 'node:events'
 import { isForkliftError } from '@forklift/errors'
 import { type Logger, silentLogger } from '@forklift/log'
+import { notifyReady, notifyReloading, notifyStopping } from '@forklift/notify'
 import { deferred } from './_deferred.js'
 import { procStatFields } from './_proc-stat.js'
 import { SupervisorError } from './errors.js'
-import { notifyReady, notifyReloading, notifyStopping } from './notify.js'
 
 /** How SIGHUP restarts services (oslo.service's `restart_method`). */
 export type RestartMethod = 'reload' | 'mutate'

@@ -4,10 +4,10 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { createNotifyReceiver, type NotifyReceiver } from '@forklift/notify/testing'
 import { alive, freePort, killOnFinish, tempDir } from '@forklift/test-utils'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { procStatFields } from '../src/_proc-stat.js'
-import { createNotifyReceiver, type NotifyReceiver } from '../src/notify-testing.js'
 import { accepts, fixture, type Proc, startNode, waitUntil, wakeupsDuring } from './helpers.js'
 
 interface Ev {
