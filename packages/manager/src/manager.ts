@@ -1,5 +1,6 @@
-import { delimiter } from 'node:path'
+import { delimiter, dirname } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { ensureRunDir } from '@forklift/paths'
 import type { Writer } from './_util.js'
 import { ManagerError } from './errors.js'
 import { type ServerFamily, SWIFT_FAMILY } from './family.js'
@@ -228,6 +229,7 @@ export class Manager {
   async start(opts: CommandOptions = {}): Promise<number> {
     await this.#setupEnv()
     const strict = opts.strict ?? this.#defaultStrict
+    this.#checkRunDirs(opts)
     let status = 0
     for (const server of this.servers) status += server.launch(opts).size ? 0 : 1
     if (!strict) status = 0
@@ -241,6 +243,18 @@ export class Manager {
       }
     }
     return this.#result(status)
+  }
+
+  // Before anything is spawned, every directory a pid file will go into must
+  // exist (or be created) and be safe: a start never stops half-way on it.
+  #checkRunDirs(opts: CommandOptions): void {
+    const dirs = new Set<string>()
+    for (const server of this.servers) {
+      for (const conf of server.confFiles({ ...opts, quiet: true })) {
+        dirs.add(dirname(server.paths.pidFileFor(conf)))
+      }
+    }
+    for (const dir of [...dirs].sort()) ensureRunDir(this.#ctx.runDir, dir)
   }
 
   async #interact(opts: CommandOptions): Promise<number> {

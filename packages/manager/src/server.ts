@@ -1,20 +1,25 @@
 import type { ChildProcess } from 'node:child_process'
 import { constants as osConstants } from 'node:os'
-import { basename } from 'node:path'
+import { basename, dirname } from 'node:path'
+import type { Writable } from 'node:stream'
 import { isForkliftError } from '@forklift/errors'
 import {
   checkProcess,
+  ensureRunDir,
   formatServerName,
   inspectPidFile,
   PathsError,
   type PidFileInfo,
   parseServerName,
   readCmdline,
+  readPidFile,
   removePidFile,
+  type ServerCommand,
   ServerPaths,
   selectConfigNumber,
   writePidFile,
 } from '@forklift/paths'
+import { GATE, GATE_JOINED, GATE_SCRIPTS } from './_gate.js'
 import { configHasSection, isExecutable, type Writer, which, within } from './_util.js'
 import { binaryName, type ServerFamily } from './family.js'
 
@@ -128,13 +133,18 @@ export class Server {
       if (err instanceof PathsError) return undefined
       throw err
     }
+    const locate = (cmd: string) =>
+      cmd.includes('/') ? (isExecutable(cmd) ? cmd : undefined) : which(cmd, ctx.searchPath)
+    // As swift's verify_server: the binary is looked up by the name as given,
+    // so names are case-sensitive (`OBJECT` needs a `swift-OBJECT-server`),
+    // while the server itself is the lower-cased one.
+    const given = name.split('.', 1)[0] ?? ''
+    if (!locate(binaryName(ctx.family, given.includes('-') ? given : `${given}-server`))) {
+      return undefined
+    }
     const cmd = binaryName(ctx.family, parsed.server)
-    const binary = cmd.includes('/')
-      ? isExecutable(cmd)
-        ? cmd
-        : undefined
-      : which(cmd, ctx.searchPath)
-    return binary === undefined ? undefined : new Server(name, binary, ctx)
+    // Found only under its other case: launching says it does not exist, as swift.
+    return new Server(name, locate(cmd) ?? cmd, ctx)
   }
 
   constructor(name: string, binary: string, ctx: ServerContext) {
@@ -164,9 +174,18 @@ export class Server {
     this.#ctx.out.write(`${line}\n`)
   }
 
-  /** Names that /proc/<pid>/cmdline must mention for a pid to be this server's. */
-  get processNames(): string[] {
-    return [basename(this.cmd)]
+  /**
+   * How /proc/<pid>/cmdline must read for the pid in `pidFile` to be this
+   * server's: its binary run as the program, with the conf that pid file
+   * stands for (for a server that falls back to a conf of its own name, that
+   * one too), possibly still in swift-init's start gate.
+   */
+  serverCommand(pidFile: string): ServerCommand {
+    const conf = [this.paths.confFileFor(pidFile)]
+    if (this.#ctx.family.confFrom?.[this.server]) {
+      conf.push(this.paths.confFileFor(pidFile, { ownName: true }))
+    }
+    return { command: basename(this.cmd), conf, shellWrappers: GATE_SCRIPTS }
   }
 
   /** The config files of this server (printing swift-init's complaints unless quiet). */
@@ -216,7 +235,7 @@ export class Server {
 
   #inspect(pidFile: string): PidFileInfo | undefined {
     try {
-      return inspectPidFile(pidFile, { names: this.processNames })
+      return inspectPidFile(pidFile, { server: this.serverCommand(pidFile) })
     } catch (err) {
       if (!isForkliftError(err)) throw err
       this.#print(`Unable to read pid file ${pidFile}`)
@@ -247,20 +266,31 @@ export class Server {
 
   #signalPid(sig: NodeJS.Signals | 0, info: PidFileInfo, verbose?: boolean): boolean {
     const pid = info.pid!
+    // swift-init words a removal by what /proc says: no entry at all is
+    // stale; an entry whose cmdline is not the server (a stranger, or a
+    // zombie, whose cmdline is empty) is a wrong pid.
     const stale = () => {
       if (verbose) this.#print(`Removing stale pid file ${info.path}`)
       removePidFile(info.path)
       return false
     }
-    if (info.state === 'foreign') {
+    const wrong = () => {
       if (verbose) this.#print(`Removing pid file ${info.path} with wrong pid ${pid}`)
       removePidFile(info.path)
       return false
     }
-    if (sig !== 0) {
+    // Unlike swift, never a signal to a process not started as this server.
+    if (info.state === 'foreign') return wrong()
+    if (sig === 0) {
+      if (info.state === 'dying') return wrong()
+    } else {
       this.#print(`Signal ${this.server}  pid: ${pid}  signal: ${signalNumber(sig)}`)
     }
     if (info.state === 'stale') return stale()
+    // Already exiting: it counts as signalled (swift's kill of it succeeds,
+    // and the wait that follows sees it go), but nothing is sent to a pid
+    // we cannot check.
+    if (info.state === 'dying') return true
     if (!info.permitted) {
       this.#print(`No permission to signal PID ${pid}`)
       return false
@@ -304,14 +334,14 @@ export class Server {
    * the pid alone when it leads no group.
    */
   killGroup(pid: number, pidFile: string, verbose?: boolean): void {
-    const check = checkProcess(pid, this.processNames)
+    const check = checkProcess(pid, this.serverCommand(pidFile))
     if (check.state === 'foreign') {
       if (verbose) this.#print(`Removing pid file ${pidFile} with wrong pid ${pid}`)
       removePidFile(pidFile)
       return
     }
     this.#print(`Signal ${this.server}  pid: ${pid}  signal: ${signalNumber('SIGKILL')}`)
-    if (check.state === 'stale') return
+    if (check.state === 'stale' || check.state === 'dying') return
     for (const target of [-pid, pid]) {
       try {
         process.kill(target, 'SIGKILL')
@@ -356,9 +386,14 @@ export class Server {
       seen.add(pidFile)
       let info: PidFileInfo | undefined
       try {
-        info = inspectPidFile(pidFile, { names: this.processNames })
+        info = inspectPidFile(pidFile, { server: this.serverCommand(pidFile) })
       } catch {}
-      const state = !info || info.state === 'missing' ? 'stopped' : info.state
+      const state =
+        !info || info.state === 'missing'
+          ? 'stopped'
+          : info.state === 'dying'
+            ? 'stale'
+            : info.state
       return {
         server: this.server,
         conf_file: conf,
@@ -386,27 +421,39 @@ export class Server {
     if (opts.daemon === false) args.push('verbose')
     if (opts.additionalArgs) args.push(...opts.additionalArgs)
     const env = { PYTHON_EGG_CACHE: '/tmp', ...this.#ctx.env }
+    const pidFile = this.paths.pidFileFor(conf)
+    // Before anything is spawned: a pid file we could not write would leave
+    // a gated child with nothing to wait for.
+    ensureRunDir(this.paths.runDir, dirname(pidFile))
     // Loaded on first use: status and stop, which must be quick, never spawn.
     const { spawn } = process.getBuiltinModule('node:child_process')
+    // fd 3 is the gate (see _gate.ts). Waiting, stdout and stderr are one
+    // pipe we read until the server closes it (swift's Popen(stderr=STDOUT));
+    // the gate's sh joins them, as Node cannot hand one pipe to two fds.
     let child: ChildProcess
     if (opts.daemon === false) {
-      child = spawn(this.binary, args, { stdio: 'inherit', env })
+      child = spawn('/bin/sh', ['-c', GATE, pidFile, this.binary, ...args], {
+        stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
+        env,
+      })
     } else if (opts.wait !== false) {
-      // One pipe for stdout and stderr, as swift's Popen(stderr=STDOUT): a
-      // server that closes its stdout once ready must not keep us waiting on
-      // a separate stderr pipe. Node cannot hand one pipe to two fds, so sh
-      // dups it and execs the server (same pid, same argv).
-      child = spawn('/bin/sh', ['-c', 'exec "$0" "$@" 2>&1', this.binary, ...args], {
+      child = spawn('/bin/sh', ['-c', GATE_JOINED, pidFile, this.binary, ...args], {
         detached: true,
-        stdio: ['ignore', 'pipe', 'ignore'],
+        stdio: ['ignore', 'pipe', 'ignore', 'pipe'],
         env,
       })
     } else {
-      child = spawn(this.binary, args, { detached: true, stdio: 'ignore', env })
+      child = spawn('/bin/sh', ['-c', GATE, pidFile, this.binary, ...args], {
+        detached: true,
+        stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+        env,
+      })
     }
     child.on('error', () => {}) // reported through pid/exit below
+    const gate = child.stdio[3] as Writable | null
+    gate?.on('error', () => {}) // a gate that exited: its exit status says why
     const pid = child.pid
-    if (pid === undefined) throw new Error(`${this.cmd} could not be spawned`)
+    if (pid === undefined || gate === null) throw new Error(`${this.cmd} could not be spawned`)
     const exited = new Promise<number>((resolve) => {
       child.once('exit', (code, signal) => resolve(exitStatus(code, signal)))
     })
@@ -422,13 +469,14 @@ export class Server {
         stdout.once('error', done)
       })
     }
-    const pidFile = this.paths.pidFileFor(conf)
     try {
       writePidFile(pidFile, pid, { runDir: this.paths.runDir })
     } catch (err) {
+      gate.destroy() // EOF: the gate exits without starting the server
       child.kill('SIGKILL')
       throw err
     }
+    gate.end('go\n')
     if (opts.daemon !== false && opts.wait === false) child.unref()
     this.procs.push({ child, pid, conf, pidFile, once: opts.once === true, exited, output })
     return pid
@@ -456,7 +504,20 @@ export class Server {
       code = await p.exited
     }
     p.child.unref()
+    // We saw it exit, so its pid is free for anyone: leave no pid file naming it.
+    if (p.child.exitCode !== null || p.child.signalCode !== null) this.#forget(p)
     return { output, status: code ?? 0 }
+  }
+
+  #forget(p: Proc): void {
+    const read = (() => {
+      try {
+        return readPidFile(p.pidFile)
+      } catch {
+        return undefined
+      }
+    })()
+    if (read?.state === 'ok' && read.pid === p.pid) removePidFile(p.pidFile)
   }
 
   // When a child's pipe reaches EOF because it is exiting, the kernel has
@@ -473,8 +534,7 @@ export class Server {
     const codes = await Promise.all(
       this.procs.map(async (p) => {
         const code = await p.exited
-        const info = this.#inspect(p.pidFile)
-        if (info?.pid === p.pid) removePidFile(p.pidFile)
+        this.#forget(p)
         return code
       }),
     )

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { alive, killOnFinish } from '@forklift/test-utils'
+import { alive, killOnFinish, procStat, waitFor } from '@forklift/test-utils'
 import { describe, expect, it } from 'vitest'
 import { Sandbox } from './_sandbox.js'
 
@@ -109,5 +109,66 @@ describe('pid files that lie', () => {
     expect(alive(sb.readPid('object-server.pid'))).toBe(true)
     expect(readFileSync(victim, 'utf8')).toBe(String(process.pid))
     expect(lstatSync(sb.pidFile('object-server.pid')).isSymbolicLink()).toBe(false)
+  })
+
+  it('a zombie: status -v and stop -v word it by what /proc says (a wrong pid), nothing is sent', async () => {
+    const sb = new Sandbox().install('object-server')
+    sb.conf('object-server.conf')
+    mkdirSync(sb.run)
+    // A child its parent (a shell) never reaps.
+    const shell = killOnFinish(
+      spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 300'], {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }),
+    )
+    const zombie = Number(
+      (await new Promise<Buffer>((r) => shell.stdout!.once('data', r))).toString(),
+    )
+    await waitFor(() => procStat(zombie)?.[0] === 'Z', 'a zombie', 10_000, 20)
+    const pidFile = sb.pidFile('object-server.pid')
+    writeFileSync(pidFile, `${zombie}\n`)
+    expect(await sb.manager(['object']).status({ verbose: true })).toBe(1)
+    expect(sb.take()).toBe(
+      `Removing pid file ${pidFile} with wrong pid ${zombie}\nNo object-server running\n`,
+    )
+    // stop: swift's kill of a zombie succeeds and the wait sees it gone.
+    writeFileSync(pidFile, `${zombie}\n`)
+    expect(await sb.manager(['object']).stop({ verbose: true, killWait: 2 })).toBe(0)
+    expect(sb.take()).toBe(
+      [
+        `Signal object-server  pid: ${zombie}  signal: 15`,
+        `Removing pid file ${pidFile} with wrong pid ${zombie}`,
+        `object-server (${zombie}) appears to have stopped`,
+        '',
+      ].join('\n'),
+    )
+  })
+
+  it('--kill-after-timeout re-checks the pid: a stranger that took it is not killed', () => {
+    const sb = new Sandbox().install('object-server')
+    sb.conf('object-server.conf')
+    mkdirSync(sb.run)
+    const stranger = liveSleep()
+    const pidFile = sb.pidFile('object-server.pid')
+    writeFileSync(pidFile, `${stranger}\n`)
+    const [server] = sb.manager(['object']).servers
+    server!.killGroup(stranger, pidFile, true)
+    expect(sb.take()).toBe(`Removing pid file ${pidFile} with wrong pid ${stranger}\n`)
+    expect(alive(stranger)).toBe(true)
+  })
+})
+
+describe('server names', () => {
+  it('are case-sensitive, as swift: the binary is looked up by the name as given', async () => {
+    const sb = new Sandbox().install('object-server')
+    sb.conf('object-server.conf')
+    for (const name of ['OBJECT', 'Object-Server', 'object-SERVER', 'Main', 'ALL', 'OBJECT*']) {
+      const m = sb.manager([name])
+      expect([name, m.servers.length]).toEqual([name, 0])
+      expect(await m.status()).toBe(1)
+      expect(sb.take()).toBe('')
+    }
+    expect(sb.manager(['object']).servers.length).toBe(1)
+    expect(sb.manager(['object-server.1']).servers.length).toBe(1)
   })
 })

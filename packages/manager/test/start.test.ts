@@ -1,4 +1,13 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
+import { join } from 'node:path'
 import { alive, waitGone } from '@forklift/test-utils'
 import { describe, expect, it } from 'vitest'
 import { Sandbox } from './_sandbox.js'
@@ -21,6 +30,34 @@ describe('starting', () => {
     writeFileSync(`${sb.bin}/swift-object-server`, '#!/bin/sh\nexit 3\n', { mode: 0o755 })
     expect(await sb.manager(['object']).start()).toBe(1)
     expect(sb.take()).toBe(`Starting object-server...(${conf})\n`)
+  })
+
+  it('a start that fails leaves no pid file naming the dead pid', async () => {
+    const sb = new Sandbox().install('object-server', 'proxy-server')
+    sb.conf('object-server.conf', { fail_at_start: 'ERROR: bind_port is required' })
+    sb.conf('proxy-server.conf')
+    writeFileSync(`${sb.bin}/swift-account-server`, '#!/bin/sh\nexit 3\n', { mode: 0o755 })
+    sb.conf('account-server.conf')
+    expect(await sb.manager(['object', 'proxy', 'account']).start()).toBe(1)
+    expect(existsSync(sb.pidFile('object-server.pid'))).toBe(false)
+    expect(existsSync(sb.pidFile('account-server.pid'))).toBe(false)
+    expect(alive(sb.readPid('proxy-server.pid'))).toBe(true)
+  })
+
+  it('the run dir is checked before anything is spawned: an unsafe one fails the start whole', async () => {
+    const sb = new Sandbox().install('object-server', 'proxy-server')
+    sb.conf('proxy-server.conf')
+    sb.conf('object-server/1.conf')
+    mkdirSync(join(sb.run, 'object-server'), { recursive: true, mode: 0o755 })
+    // proxy-server.pid would go in the (safe) run dir; object-server/1.pid
+    // in a group-writable subdir: nothing at all may start.
+    chmodSync(join(sb.run, 'object-server'), 0o775)
+    await expect(sb.manager(['proxy', 'object']).start()).rejects.toThrow(
+      `refusing run dir ${sb.run}: ${join(sb.run, 'object-server')} is writable by its group (mode 775)`,
+    )
+    expect(sb.take()).toBe('')
+    expect(sb.eventList()).toEqual([])
+    expect(readdirSync(sb.run)).toEqual(['object-server'])
   })
 
   it('output that is only a warning: printed, the server lives, status 0', async () => {

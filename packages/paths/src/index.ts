@@ -13,7 +13,6 @@ export {
 } from './pid-file.js'
 export {
   checkProcess,
-  cmdlineNames,
   PROC_DIR,
   type ProcessCheck,
   type ProcessState,
@@ -21,6 +20,7 @@ export {
   readCmdline,
 } from './process.js'
 export { type SearchTreeOptions, searchTree } from './search-tree.js'
+export { type Cwd, matchServerArgv, type ServerCommand } from './server-argv.js'
 export { formatServerName, parseServerName, type ServerName } from './server-name.js'
 export {
   type PathsOptions,

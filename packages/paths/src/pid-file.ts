@@ -7,16 +7,20 @@ import {
   mkdirSync,
   openSync,
   readSync,
+  realpathSync,
   renameSync,
+  type Stats,
+  statSync,
   unlinkSync,
   writeSync,
 } from 'node:fs'
 import { basename, dirname, join, normalize, relative, sep } from 'node:path'
 import { PathsError } from './errors.js'
 import { checkProcess, PROC_DIR } from './process.js'
+import type { ServerCommand } from './server-argv.js'
 
 /** What a pid file says about its server. */
-export type PidFileState = 'running' | 'stale' | 'invalid' | 'foreign' | 'missing'
+export type PidFileState = 'running' | 'stale' | 'dying' | 'invalid' | 'foreign' | 'missing'
 
 /** One pid file, read and judged by {@link inspectPidFile}. */
 export interface PidFileInfo {
@@ -97,19 +101,19 @@ export function readPidFile(
 
 /**
  * Reads a pid file and judges its pid: `running` (alive and its
- * `/proc/<pid>/cmdline` names one of `names`), `stale` (no such process, or
- * a zombie), `invalid` (garbage, 0, negative, a symlink), `foreign` (alive
- * but another program), `missing`.
+ * `/proc/<pid>/cmdline` is the server, as `matchServerArgv` says), `stale`
+ * (no such process), `dying` (a zombie, or exiting), `invalid` (garbage, 0,
+ * negative, a symlink), `foreign` (alive but another program), `missing`.
  */
 export function inspectPidFile(
   path: string,
-  options: { names: readonly string[]; procDir?: string },
+  options: { server: ServerCommand; procDir?: string },
 ): PidFileInfo {
   const read = readPidFile(path)
   if (read.state !== 'ok') {
     return { path, state: read.state, pid: undefined, permitted: true, cmdline: undefined }
   }
-  const check = checkProcess(read.pid, options.names, options.procDir ?? PROC_DIR)
+  const check = checkProcess(read.pid, options.server, options.procDir ?? PROC_DIR)
   return { path, pid: read.pid, ...check }
 }
 
@@ -133,7 +137,26 @@ function tryLstat(path: string) {
   }
 }
 
-function checkDir(dir: string): void {
+const mode = (m: number) => (m & 0o7777).toString(8).padStart(3, '0')
+
+/** `owned by uid N (…)` when neither we nor root own `st`. */
+function foreignOwner(st: Stats): string | undefined {
+  const euid = process.geteuid?.() ?? 0
+  if (st.uid === euid || st.uid === 0) return undefined
+  return `owned by uid ${st.uid} (${euid === 0 ? 'not root' : `neither uid ${euid} nor root`})`
+}
+
+/** Why `st` (a directory) can be changed by a user other than us and root, or undefined. */
+function unsafeBecause(st: Stats): string | undefined {
+  const owner = foreignOwner(st)
+  if (owner) return owner
+  const who = [st.mode & 0o020 ? 'its group' : '', st.mode & 0o002 ? 'others' : '']
+    .filter(Boolean)
+    .join(' and ')
+  return who ? `writable by ${who} (mode ${mode(st.mode)})` : undefined
+}
+
+function checkDir(dir: string, runDir: string): void {
   const st = lstatSync(dir)
   if (st.isSymbolicLink()) {
     throw new PathsError('E_RUN_DIR_SYMLINK', `refusing run dir ${dir}: it is a symlink`, {
@@ -145,12 +168,47 @@ function checkDir(dir: string): void {
       path: dir,
     })
   }
-  if (st.mode & 0o002 && !(st.mode & 0o1000)) {
-    throw new PathsError(
-      'E_RUN_DIR_UNSAFE',
-      `refusing run dir ${dir}: writable by others and not sticky (mode ${(st.mode & 0o7777).toString(8)})`,
-      { path: dir },
-    )
+  const why = unsafeBecause(st)
+  if (why) {
+    const message =
+      dir === runDir
+        ? `refusing run dir ${dir}: ${why}`
+        : `refusing run dir ${runDir}: ${dir} is ${why}`
+    throw new PathsError('E_RUN_DIR_UNSAFE', message, { path: dir })
+  }
+}
+
+/**
+ * The directories above the run dir must not let another user swap it for
+ * one of theirs: each is owned by us or root, and writable by nobody else
+ * unless sticky (`/tmp`, where only the owner may rename what is in it).
+ */
+function checkAncestors(runDir: string): void {
+  let dir: string
+  try {
+    dir = realpathSync(dirname(runDir))
+  } catch {
+    return // created just below, by us
+  }
+  for (;;) {
+    const st = statSync(dir)
+    const why =
+      foreignOwner(st) ??
+      (st.mode & 0o022 && !(st.mode & 0o1000)
+        ? `writable by ${st.mode & 0o002 ? 'others' : 'its group'} and not sticky (mode ${mode(st.mode)})`
+        : undefined)
+    if (why) {
+      throw new PathsError(
+        'E_RUN_DIR_UNSAFE',
+        `refusing run dir ${runDir}: its parent ${dir} is ${why}`,
+        {
+          path: dir,
+        },
+      )
+    }
+    const up = dirname(dir)
+    if (up === dir) return
+    dir = up
   }
 }
 
@@ -172,11 +230,13 @@ function makeDir(dir: string, recursive: boolean): void {
 }
 
 /**
- * Makes sure `dir` (the run dir, or a directory inside it) exists and is safe
- * to write pid files into: each level from `runDir` down is created when
- * missing (0755) and must be a real directory — not a symlink — and not
- * writable by others unless sticky. The run dir's own parents are created
- * but not judged (`/var/run` is itself a symlink on Debian).
+ * Makes sure `dir` (the run dir, or a directory inside it) exists and that
+ * no other user can change what is in it: each level from `runDir` down is
+ * created when missing (0755) and must be a real directory — not a symlink —
+ * owned by us or root and writable by neither its group nor others (sticky
+ * or not). The run dir's parents (symlinks resolved: `/var/run` is one on
+ * Debian) must be owned by us or root and not writable by others unless
+ * sticky.
  */
 export function ensureRunDir(runDir: string, dir: string = runDir): void {
   const root = normalize(runDir)
@@ -187,12 +247,13 @@ export function ensureRunDir(runDir: string, dir: string = runDir): void {
     })
   }
   if (tryLstat(root) === undefined) makeDir(root, true)
-  checkDir(root)
+  checkAncestors(root)
+  checkDir(root, root)
   let current = root
   for (const part of rel === '' ? [] : rel.split(sep)) {
     current = join(current, part)
     if (tryLstat(current) === undefined) makeDir(current, false)
-    checkDir(current)
+    checkDir(current, root)
   }
 }
 

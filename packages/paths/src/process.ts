@@ -1,11 +1,11 @@
-import { readFileSync } from 'node:fs'
-import { basename } from 'node:path'
+import { readFileSync, readlinkSync } from 'node:fs'
+import { matchServerArgv, type ServerCommand } from './server-argv.js'
 
 /** Where process information is read; tests never need another, but keep it a parameter. */
 export const PROC_DIR = '/proc'
 
 /** What a live pid turned out to be. */
-export type ProcessState = 'running' | 'stale' | 'foreign'
+export type ProcessState = 'running' | 'stale' | 'dying' | 'foreign'
 
 /** The verdict on one pid, see {@link checkProcess}. */
 export interface ProcessCheck {
@@ -75,37 +75,22 @@ function isDying(pid: number, procDir: string): boolean {
   }
 }
 
-/**
- * Our rule for "this process is that server": some argv element — split on
- * whitespace too, for processes that rewrote their title into one string —
- * has a basename containing one of `names` (`swift-object-server` matches
- * `/usr/bin/swift-object-server`, `python3 /usr/bin/swift-object-server …`,
- * `node …/bin/swift-object-server …`). Swift itself checks that the whole
- * cmdline contains the name; matching basenames is a little stricter (an
- * editor open on `/etc/swift-object-server.notes/x` is not the server).
- */
-export function cmdlineNames(argv: readonly string[], names: readonly string[]): boolean {
-  for (const arg of argv) {
-    for (const word of arg.split(/\s+/)) {
-      if (word === '') continue
-      const base = basename(word)
-      if (names.some((n) => n !== '' && base.includes(n))) return true
-    }
+function readCwd(pid: number, procDir: string): string | undefined {
+  try {
+    return readlinkSync(`${procDir}/${pid}/cwd`)
+  } catch {
+    return undefined
   }
-  return false
 }
 
 /**
- * Is `pid` alive and one of `names`? `stale` when it is gone, a zombie or exiting;
- * `foreign` when alive but its cmdline names none of `names`; `running`
- * otherwise — also when the cmdline cannot be read at all (no /proc), which
- * is what swift does too.
+ * Is `pid` alive and that server (see {@link matchServerArgv})? `stale` when
+ * it is gone; `dying` when it is a zombie or already exiting (its /proc entry
+ * is still there, its argv is not); `foreign` when alive but not started as
+ * the server; `running` otherwise — also when the cmdline cannot be read at
+ * all (no /proc), which is what swift does too.
  */
-export function checkProcess(
-  pid: number,
-  names: readonly string[],
-  procDir = PROC_DIR,
-): ProcessCheck {
+export function checkProcess(pid: number, server: ServerCommand, procDir = PROC_DIR): ProcessCheck {
   const probe = probePid(pid)
   if (probe === 'gone') return { state: 'stale', permitted: true, cmdline: undefined }
   const permitted = probe === 'alive'
@@ -114,7 +99,11 @@ export function checkProcess(
   if (cmdline === null) return { state: 'running', permitted, cmdline: undefined }
   if (cmdline.length === 0) {
     // A dying process has exited already; a kernel thread is nobody's server.
-    return { state: isDying(pid, procDir) ? 'stale' : 'foreign', permitted, cmdline }
+    return { state: isDying(pid, procDir) ? 'dying' : 'foreign', permitted, cmdline }
   }
-  return { state: cmdlineNames(cmdline, names) ? 'running' : 'foreign', permitted, cmdline }
+  return {
+    state: matchServerArgv(cmdline, server, () => readCwd(pid, procDir)) ? 'running' : 'foreign',
+    permitted,
+    cmdline,
+  }
 }

@@ -121,10 +121,17 @@ export class ServerPaths implements ServerName {
     )
   }
 
-  /** The conf file a pid file of this server stands for. */
-  confFileFor(pidFile: string): string {
+  /**
+   * The conf file a pid file of this server stands for; with `ownName`, the
+   * one named after the server itself, as a standalone server's is (swift's
+   * object-expirer falls back to `object-expirer.conf`).
+   */
+  confFileFor(pidFile: string, options: { ownName?: boolean } = {}): string {
     const rel = relativeInside(this.runDir, pidFile) ?? pidFile
-    const named = this.standalone ? rel : replaceFirst(rel, this.server, `${this.type}-server`)
+    const named =
+      this.standalone || options.ownName
+        ? rel
+        : replaceFirst(rel, this.server, `${this.type}-server`)
     const conf = replaceFirst(named, '.pid', '.conf')
     return rel === pidFile ? conf : join(this.confDir, conf)
   }
