@@ -1,15 +1,26 @@
 import { delimiter } from 'node:path'
-import { defineCommand, ExitError, formatHelp, runMain, UsageError } from '@forklift/cli'
+import {
+  defineCommand,
+  ExitError,
+  formatHelp,
+  packageVersion,
+  runMain,
+  UsageError,
+} from '@forklift/cli'
 import {
   COMMANDS,
   type CommandOptions,
   commandName,
+  KILL_WAIT_SECONDS,
   Manager,
   SWIFT_FAMILY,
 } from '@forklift/manager'
 import { PathsError } from '@forklift/paths'
 
-const DESCRIPTION = `where:
+// swift-init's usage, word for word: optparse prints it on every usage error.
+const USAGE = `swift-init <server>[.<config>] [<server>[.<config>] ...] <command> [options]
+
+where:
     <server>  is the name of a swift service e.g. proxy-server.
               The '-server' part of the name may be omitted.
               'all', 'main' and 'rest' are reserved words that represent a
@@ -20,7 +31,6 @@ const DESCRIPTION = `where:
               rest: Expands to all remaining background daemons (beyond
                     "main").
                     (updater, replicator, auditor, etc)
-              Globs such as 'object-*' match over all of them.
     <config>  is an explicit configuration filename without the
               .conf extension. If <config> is specified then <server> should
               refer to a directory containing the configuration file, e.g.:
@@ -31,15 +41,19 @@ const DESCRIPTION = `where:
               /etc/swift/object-server/1.conf
     <command> is a command from the list below.
 
-Server binaries (swift-<server>) are looked up in --bin-dir (or
-SWIFT_INIT_BIN_DIR, colon-separated), then PATH.`
+Commands:
+${COMMANDS.map((c) => `${c.name.padStart(16)}: ${c.help}`).join('\n')}`
 
-/** The `swift-init` command: options as swift-init's, plus --conf-dir, --bin-dir and status --json. */
+/**
+ * The `swift-init` command: swift-init 2.30.1's options, syntax and words
+ * (Python optparse), plus --conf-dir, --bin-dir, status --json and --version.
+ */
 export const swiftInit = defineCommand({
   name: 'swift-init',
   summary: 'Start, stop, reload and report swift servers from their conf and pid files.',
-  usage: 'swift-init <server>[.<config>] [<server>[.<config>] ...] <command> [options]',
-  description: DESCRIPTION,
+  usage: USAGE,
+  version: () => packageVersion(import.meta.url),
+  syntax: 'optparse',
   allowPositionals: true,
   options: {
     verbose: { type: 'boolean', short: 'v', description: 'display verbose output' },
@@ -56,33 +70,23 @@ export const swiftInit = defineCommand({
       description: 'send SIGHUP to supporting servers',
     },
     'config-num': {
-      type: 'string',
+      type: 'integer',
       short: 'c',
       valueName: 'N',
+      default: 0,
       description: 'send command to the Nth server only',
     },
     'kill-wait': {
-      type: 'string',
+      type: 'integer',
       short: 'k',
       valueName: 'N',
-      description: 'wait N seconds for processes to die (default 15)',
+      default: KILL_WAIT_SECONDS,
+      description: `wait N seconds for processes to die (default ${KILL_WAIT_SECONDS})`,
     },
     'run-dir': {
       type: 'string',
       short: 'r',
-      valueName: 'DIR',
       description: `alternative directory to store running pid files default: ${SWIFT_FAMILY.runDir}`,
-    },
-    'conf-dir': {
-      type: 'string',
-      valueName: 'DIR',
-      description: `directory of the config files (env SWIFT_DIR; default ${SWIFT_FAMILY.confDir})`,
-    },
-    'bin-dir': {
-      type: 'string',
-      valueName: 'DIR',
-      multiple: true,
-      description: 'look for server binaries here before PATH (env SWIFT_INIT_BIN_DIR)',
     },
     strict: {
       type: 'boolean',
@@ -91,6 +95,7 @@ export const swiftInit = defineCommand({
     },
     'non-strict': {
       type: 'boolean',
+      negates: 'strict',
       description:
         'Return zero status code even if some config is missing. Default mode if any server is a glob or one of aliases `all`, `main` or `rest`.',
     },
@@ -98,27 +103,38 @@ export const swiftInit = defineCommand({
       type: 'boolean',
       description: 'Kill daemon and all children after kill-wait period.',
     },
+    'conf-dir': {
+      type: 'string',
+      valueName: 'DIR',
+      extra: true,
+      description: `directory of the config files (env SWIFT_DIR; default ${SWIFT_FAMILY.confDir})`,
+    },
+    'bin-dir': {
+      type: 'string',
+      valueName: 'DIR',
+      multiple: true,
+      extra: true,
+      description:
+        'look for server binaries (swift-<server>) here before PATH; repeatable (env SWIFT_INIT_BIN_DIR, colon-separated)',
+    },
     json: {
       type: 'boolean',
-      description: 'with status: print one JSON object per server instance',
+      extra: true,
+      description: 'with status: print one JSON object per server instance, changing nothing',
     },
   },
-  sections: [
-    {
-      title: 'Commands',
-      body: COMMANDS.map((c) => `${c.name.padStart(16)}: ${c.help}`).join('\n'),
-    },
-  ],
   examples: [
     'swift-init main start',
     'swift-init object.2 status',
-    'swift-init all stop -k 30 --kill-after-timeout',
+    "swift-init 'object-*' stop -k 30 --kill-after-timeout",
     'swift-init proxy status --json',
   ],
-  async run({ values, positionals, argv, stdout, env }) {
+  async run({ values, positionals, stdout, env }) {
     const print = (line: string) => stdout.write(`${line}\n`)
+    // On these errors swift-init prints its own help: without our options.
+    const help = () => stdout.write(formatHelp(swiftInit, { extras: false, env }))
     if (positionals.length < 2) {
-      stdout.write(formatHelp(swiftInit))
+      help()
       print('ERROR: specify server(s) and command')
       return 1
     }
@@ -132,7 +148,7 @@ export const swiftInit = defineCommand({
     }
     const name = commandName(command)
     if (name === undefined) {
-      stdout.write(formatHelp(swiftInit))
+      help()
       print(`ERROR: unknown command, ${command}`)
       return 1
     }
@@ -153,9 +169,9 @@ export const swiftInit = defineCommand({
       once: values.once ?? false,
       daemon: !values['no-daemon'],
       graceful: values.graceful ?? false,
-      number: intOption(values['config-num'], '-c', 0),
-      killWait: intOption(values['kill-wait'], '-k', 15),
-      strict: strictOption(argv),
+      number: values['config-num'],
+      killWait: values['kill-wait'],
+      strict: values.strict,
       killAfterTimeout: values['kill-after-timeout'] ?? false,
     }
 
@@ -183,25 +199,6 @@ export const swiftInit = defineCommand({
     }
   },
 })
-
-function intOption(value: string | undefined, flag: string, fallback: number): number {
-  if (value === undefined) return fallback
-  if (!/^\s*\+?\d+\s*$/.test(value)) {
-    throw new UsageError(`option ${flag}: invalid integer value: '${value}'`)
-  }
-  return Number(value)
-}
-
-// --strict and --non-strict set one flag; the last one given wins, as optparse.
-function strictOption(argv: readonly string[]): boolean | undefined {
-  let strict: boolean | undefined
-  for (const arg of argv) {
-    if (arg === '--') break
-    if (arg === '--strict') strict = true
-    else if (arg === '--non-strict') strict = false
-  }
-  return strict
-}
 
 /** Runs swift-init on `process.argv` and exits with its status. */
 export function main(argv: readonly string[] = process.argv.slice(2)): Promise<never> {

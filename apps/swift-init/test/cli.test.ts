@@ -1,8 +1,8 @@
-import { existsSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { alive, waitGone } from '@forklift/test-utils'
 import { describe, expect, it } from 'vitest'
-import { collect, Site } from './_helpers.js'
+import { APP, collect, Site } from './_helpers.js'
 
 const MAIN = ['account-server', 'container-server', 'object-server', 'proxy-server']
 
@@ -42,12 +42,34 @@ describe('swift-init arguments', () => {
     }
   })
 
-  it('a bad option value is a usage error', async () => {
+  it("a bad option value: optparse's usage and error line on stderr, exit 2", async () => {
     const r = await new Site().swiftInit(['object', 'status', '-c', 'two'])
     expect(r.code).toBe(2)
-    expect(r.stderr).toBe(
-      "swift-init: option -c: invalid integer value: 'two'\nTry 'swift-init --help' for more information.\n",
+    expect(r.stdout).toBe('')
+    expect(r.stderr).toMatch(/^Usage: swift-init <server>\[\.<config>\]/)
+    expect(r.stderr).toMatch(
+      /\n {12}stop: stops a server\n\nswift-init: error: option -c: invalid integer value: 'two'\n$/,
     )
+  })
+
+  it('--version: the name and the package version, exit 0', async () => {
+    const r = await new Site().swiftInit(['--version'], { bare: true })
+    const { version } = JSON.parse(readFileSync(join(APP, 'package.json'), 'utf8'))
+    expect([r.code, r.stdout, r.stderr]).toEqual([0, `swift-init ${version}\n`, ''])
+  })
+
+  it('an unsafe run dir: one line naming it and why, exit 1, nothing started', async () => {
+    const site = new Site().install('object-server')
+    site.conf('object-server.conf')
+    mkdirSync(site.run, { mode: 0o775 })
+    chmodSync(site.run, 0o775)
+    const r = await site.swiftInit(['object', 'start'])
+    expect([r.code, r.stdout, r.stderr]).toEqual([
+      1,
+      '',
+      `swift-init: refusing run dir ${site.run}: writable by its group (mode 775)\n`,
+    ])
+    expect(site.eventList()).toEqual([])
   })
 })
 
@@ -137,7 +159,7 @@ describe('swift-init end to end', () => {
     ])
     const start = await site.swiftInit(['main', 'start', '--json'])
     expect(start.code).toBe(2)
-    expect(start.stderr).toContain('--json applies to status only')
+    expect(start.stderr).toContain('\nswift-init: error: --json applies to status only\n')
   })
 
   it('--strict and --non-strict: the last one wins', async () => {

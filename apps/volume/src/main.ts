@@ -1,10 +1,11 @@
-import { defineCommand, ExitError, runMain, UsageError } from '@forklift/cli'
+import { defineCommand, ExitError, packageVersion, runMain, UsageError } from '@forklift/cli'
 import { createLogger } from '@forklift/log'
 import { launchVolumeServices, loadVolumeConfig, VolumeError } from '@forklift/volume'
 
 /** `forklift-volume`: one worker process per enabled backend, each registered and heartbeating. */
 export const volumeCommand = defineCommand({
   name: 'forklift-volume',
+  version: () => packageVersion(import.meta.url),
   summary: 'Runs one volume service worker per enabled backend (cinder-volume style).',
   usage: 'forklift-volume --config-file FILE [--config-dir DIR] [--verbose]',
   description:

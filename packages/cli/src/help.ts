@@ -1,3 +1,4 @@
+import { formatOptparseHelp } from './_optparse.js'
 import type { Command, OptionSpec, OptionSpecs } from './command.js'
 
 const HELP_OPTION: OptionSpec = {
@@ -9,14 +10,30 @@ const VERSION_OPTION: OptionSpec = { type: 'boolean', description: 'print the ve
 
 function optionLabel(long: string, spec: OptionSpec): string {
   const short = spec.short ? `-${spec.short}, ` : '    '
-  const value = spec.type === 'string' ? ` ${spec.valueName ?? 'VALUE'}` : ''
+  const value = spec.type !== 'boolean' ? ` ${spec.valueName ?? 'VALUE'}` : ''
   return `${short}--${long}${value}`
 }
 
-/** The `--help` text of a command: usage, summary, description, options, extra sections, examples. */
-export function formatHelp<O extends OptionSpecs>(command: Command<O>): string {
+/** What {@link formatHelp} includes. */
+export interface HelpOptions {
+  /** Also options marked `extra` (and, under optparse syntax, sections and examples). Default true. */
+  extras?: boolean
+  /** `COLUMNS` sets the width of optparse-syntax help, as in Python. */
+  env?: NodeJS.ProcessEnv
+}
+
+/**
+ * The `--help` text of a command: usage, summary, description, options, extra
+ * sections, examples — or, under `optparse` syntax, optparse's layout.
+ */
+export function formatHelp<O extends OptionSpecs>(
+  command: Command<O>,
+  options: HelpOptions = {},
+): string {
+  if (command.syntax === 'optparse') return formatOptparseHelp(command, options)
+  const extras = options.extras ?? true
   const entries: [string, OptionSpec][] = Object.entries(command.options).filter(
-    ([, s]) => !s.hidden,
+    ([, s]) => !s.hidden && (extras || !s.extra),
   )
   entries.push(['help', HELP_OPTION])
   if (command.version) entries.push(['version', VERSION_OPTION])
@@ -25,7 +42,7 @@ export function formatHelp<O extends OptionSpecs>(command: Command<O>): string {
   const optionLines = entries.map(([, spec], i) => {
     const label = labels[i] ?? ''
     const dflt =
-      spec.default !== undefined && spec.default !== false && spec.type === 'string'
+      spec.default !== undefined && spec.default !== false && spec.type !== 'boolean'
         ? ` (default: ${String(spec.default)})`
         : ''
     const text = `${spec.description}${dflt}`

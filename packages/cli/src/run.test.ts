@@ -1,7 +1,15 @@
 import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { defineCommand, ExitError, formatHelp, runCommand, UsageError } from './index.js'
+import {
+  defineCommand,
+  ExitError,
+  formatHelp,
+  packageVersion,
+  runCommand,
+  UsageError,
+} from './index.js'
 
 function capture() {
   const out: string[] = []
@@ -190,5 +198,163 @@ describe('runMain in a real process', () => {
     const r = run('many')
     expect(r.status).toBe(0)
     expect(r.stdout.split('\n')).toHaveLength(20001)
+  })
+})
+
+const py = defineCommand({
+  name: 'tool',
+  summary: 'a Python tool, reproduced',
+  usage: 'tool <thing> [options]\n\nwhere:\n    <thing>  is a thing',
+  syntax: 'optparse',
+  allowPositionals: true,
+  version: () => '9.9',
+  options: {
+    verbose: { type: 'boolean', short: 'v', description: 'display verbose output' },
+    'no-wait': { type: 'boolean', short: 'w', description: "won't wait for it" },
+    number: { type: 'integer', short: 'c', valueName: 'N', default: 0, description: 'the Nth' },
+    'kill-wait': { type: 'integer', short: 'k', valueName: 'N', default: 15, description: 'wait' },
+    'run-dir': {
+      type: 'string',
+      short: 'r',
+      description: 'alternative directory to store running pid files default: /var/run/x',
+    },
+    strict: {
+      type: 'boolean',
+      description:
+        'Return non-zero status code if some config is missing. Default mode if all servers are explicitly named.',
+    },
+    'non-strict': { type: 'boolean', negates: 'strict', description: 'the opposite' },
+    'conf-dir': { type: 'string', valueName: 'DIR', extra: true, description: 'ours only' },
+  },
+  examples: ['tool thing'],
+  run({ values, positionals, stdout }) {
+    stdout.write(JSON.stringify({ values, positionals }))
+    return 0
+  },
+})
+
+describe('optparse syntax', () => {
+  const usageErr = (msg: string) => `Usage: ${py.usage}\n\ntool: error: ${msg}\n`
+  const parsed = async (...argv: string[]) => {
+    const c = capture()
+    expect(await runCommand(py, argv, c.io), c.err()).toBe(0)
+    return JSON.parse(c.out())
+  }
+
+  it('reads options left to right: grouped shorts, attached values, abbreviations, --', async () => {
+    expect(await parsed('a', '-vc2', '--kill=3', 'b', '--run', 'x', '--', '-v')).toEqual({
+      values: { number: 2, 'kill-wait': 3, verbose: true, 'run-dir': 'x' },
+      positionals: ['a', 'b', '-v'],
+    })
+    // Python's int(): 0x hex, 0b binary, leading 0 octal, underscores, spaces, signs.
+    for (const [text, n] of [
+      ['0x1f', 31],
+      ['0b101', 5],
+      ['010', 8],
+      ['1_000', 1000],
+      [' 7 ', 7],
+      ['-1', -1],
+      ['0o17', 15],
+    ] as const) {
+      expect((await parsed('-c', text)).values.number, text).toBe(n)
+    }
+    // The last of an option and its negation wins.
+    expect((await parsed('--strict', '--non-strict')).values.strict).toBe(false)
+    expect((await parsed('--non', '--str')).values.strict).toBe(true)
+  })
+
+  it("errors in optparse's words: the usage, then '<name>: error: …' on stderr, exit 2", async () => {
+    for (const [argv, msg] of [
+      [['--bogus'], 'no such option: --bogus'],
+      [['-vx'], 'no such option: -x'],
+      [['-c', 'abc'], "option -c: invalid integer value: 'abc'"],
+      [['--number=08'], "option --number: invalid integer value: '08'"],
+      [['-c', "it's"], `option -c: invalid integer value: "it's"`],
+      [['-c'], '-c option requires 1 argument'],
+      [['--kill'], '--kill-wait option requires 1 argument'],
+      [['--verb=1'], '--verbose option does not take a value'],
+      [['--n'], 'ambiguous option: --n (--no-wait, --non-strict, --number?)'],
+      // An extra option is never a completion: `--con` is not --conf-dir.
+      [['--con'], 'no such option: --con'],
+      [['--bogus', '--help'], 'no such option: --bogus'],
+    ] as const) {
+      const c = capture()
+      expect(await runCommand(py, argv, c.io), argv.join(' ')).toBe(2)
+      expect(c.err(), argv.join(' ')).toBe(usageErr(msg))
+      expect(c.out()).toBe('')
+    }
+  })
+
+  it('-h acts where it stands; --version only in full', async () => {
+    const c = capture()
+    expect(await runCommand(py, ['--help', '--bogus'], c.io)).toBe(0)
+    expect(c.out()).toBe(formatHelp(py))
+    const v = capture()
+    expect(await runCommand(py, ['x', '--version'], v.io)).toBe(0)
+    expect(v.out()).toBe('tool 9.9\n')
+  })
+
+  it('lays the help out as optparse: two columns at 24, wrapped at COLUMNS - 2; extras last', () => {
+    expect(formatHelp(py, { extras: false })).toBe(`Usage: ${py.usage}
+
+Options:
+  -h, --help            show this help message and exit
+  -v, --verbose         display verbose output
+  -w, --no-wait         won't wait for it
+  -c N, --number=N      the Nth
+  -k N, --kill-wait=N   wait
+  -r RUN_DIR, --run-dir=RUN_DIR
+                        alternative directory to store running pid files
+                        default: /var/run/x
+  --strict              Return non-zero status code if some config is missing.
+                        Default mode if all servers are explicitly named.
+  --non-strict          the opposite
+`)
+    const full = formatHelp(py)
+    expect(full).toContain(
+      "  --non-strict          the opposite\n  --conf-dir=DIR        ours only\n  --version             show program's version number and exit\n\nExamples:\n  tool thing\n",
+    )
+    expect(formatHelp(py, { extras: false, env: { COLUMNS: '60' } })).toContain(
+      '  --strict              Return non-zero status code if\n                        some config is missing. Default\n                        mode if all servers are explicitly\n                        named.\n',
+    )
+  })
+})
+
+describe('integer options and negation under the default syntax', () => {
+  const cmd = defineCommand({
+    name: 'x',
+    summary: 's',
+    usage: 'x',
+    options: {
+      count: { type: 'integer', short: 'n', default: 1, description: 'how many' },
+      fast: { type: 'boolean', description: 'fast' },
+      slow: { type: 'boolean', negates: 'fast', description: 'slow' },
+    },
+    run: ({ values, stdout }) => {
+      stdout.write(JSON.stringify(values))
+      return 0
+    },
+  })
+  it('converts, defaults, rejects with the option named; the last of fast/slow wins', async () => {
+    let c = capture()
+    expect(await runCommand(cmd, ['-n', '3', '--fast', '--slow'], c.io)).toBe(0)
+    expect(JSON.parse(c.out())).toEqual({ count: 3, fast: false })
+    c = capture()
+    expect(await runCommand(cmd, [], c.io)).toBe(0)
+    expect(JSON.parse(c.out())).toEqual({ count: 1 })
+    c = capture()
+    expect(await runCommand(cmd, ['-n', 'many'], c.io)).toBe(2)
+    expect(c.err()).toBe(
+      "x: option -n: invalid integer value: 'many'\nTry 'x --help' for more information.\n",
+    )
+  })
+})
+
+describe('packageVersion', () => {
+  it("reads the nearest package.json's version above a module", () => {
+    expect(packageVersion(import.meta.url)).toBe(
+      JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version,
+    )
+    expect(packageVersion('file:///no/such/dir/x.js')).toBe('unknown')
   })
 })

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util'
 import { formatError, isForkliftError } from '@forklift/errors'
+import { formatOptparseError, parseOptparse } from './_optparse.js'
 import type { Command, CommandIO, OptionSpecs, OptionValues } from './command.js'
 import { ExitError, UsageError } from './errors.js'
 import { formatHelp } from './help.js'
@@ -38,24 +39,55 @@ export function parseCommandArgs<O extends OptionSpecs>(
   > = {}
   for (const [long, spec] of Object.entries(command.options)) {
     options[long] = {
-      type: spec.type,
+      type: spec.type === 'boolean' ? 'boolean' : 'string',
       ...(spec.short ? { short: spec.short } : {}),
       ...(spec.multiple ? { multiple: true } : {}),
-      ...(spec.default !== undefined ? { default: spec.default as never } : {}),
+      ...(spec.default !== undefined && spec.type !== 'integer'
+        ? { default: spec.default as never }
+        : {}),
     }
   }
   if (command.version) options.version = { type: 'boolean' }
   try {
-    const { values, positionals } = parseArgs({
+    const { values, positionals, tokens } = parseArgs({
       args: [...argv],
       options,
       allowPositionals: command.allowPositionals ?? false,
       strict: true,
+      tokens: true,
     })
-    return { values: values as OptionValues<O>, positionals }
+    const typed: Record<string, unknown> = values
+    // An option and the one that negates it: the last one given wins.
+    for (const token of tokens) {
+      if (token.kind !== 'option') continue
+      const negated = command.options[token.name]?.negates
+      if (negated) {
+        typed[negated] = false
+        delete typed[token.name]
+      }
+    }
+    for (const [long, spec] of Object.entries(command.options)) {
+      if (spec.type !== 'integer') continue
+      const flag = spec.short ? `-${spec.short}` : `--${long}`
+      const int = (v: string) => {
+        if (!/^\s*[+-]?\d+\s*$/.test(v)) {
+          throw new UsageError(`option ${flag}: invalid integer value: '${v}'`)
+        }
+        return Number(v)
+      }
+      const v = typed[long] as string | string[] | undefined
+      if (v === undefined) typed[long] = spec.default
+      else typed[long] = Array.isArray(v) ? v.map(int) : int(v)
+    }
+    return { values: typed as OptionValues<O>, positionals }
   } catch (err) {
+    if (err instanceof UsageError) throw err
     throw usageFromParseError(err)
   }
+}
+
+function versionOf(command: Command<OptionSpecs>): string {
+  return typeof command.version === 'function' ? command.version() : (command.version ?? '')
 }
 
 /** Runs a command and returns its exit status; never exits the process (for tests and embedding). */
@@ -66,15 +98,29 @@ export async function runCommand<O extends OptionSpecs>(
 ): Promise<number> {
   const { stdout, stderr, env } = { ...defaultIO(), ...io }
   const usageExitCode = command.usageExitCode ?? DEFAULT_USAGE_EXIT_CODE
-  if (wantsHelp(argv)) {
-    stdout.write(formatHelp(command))
+  const optparse = command.syntax === 'optparse'
+  const printVersion = () => {
+    stdout.write(`${command.name} ${versionOf(command as Command<OptionSpecs>)}\n`)
+    return 0
+  }
+  if (!optparse && wantsHelp(argv)) {
+    stdout.write(formatHelp(command, { env }))
     return 0
   }
   try {
-    const { values, positionals } = parseCommandArgs(command, argv)
-    if (command.version && (values as Record<string, unknown>).version) {
-      stdout.write(`${command.name} ${command.version}\n`)
-      return 0
+    let values: OptionValues<O>
+    let positionals: string[]
+    if (optparse) {
+      const parsed = parseOptparse(command, argv)
+      if (parsed.action !== 'run') {
+        if (parsed.action === 'version') return printVersion()
+        stdout.write(formatHelp(command, { env }))
+        return 0
+      }
+      ;({ values, positionals } = parsed)
+    } else {
+      ;({ values, positionals } = parseCommandArgs(command, argv))
+      if (command.version && (values as Record<string, unknown>).version) return printVersion()
     }
     const status = await command.run({ values, positionals, argv, stdout, stderr, env })
     return status ?? 0
@@ -85,7 +131,9 @@ export async function runCommand<O extends OptionSpecs>(
     }
     if (err instanceof UsageError) {
       stderr.write(
-        `${command.name}: ${err.message}\nTry '${command.name} --help' for more information.\n`,
+        optparse
+          ? formatOptparseError(command, err.message)
+          : `${command.name}: ${err.message}\nTry '${command.name} --help' for more information.\n`,
       )
       return usageExitCode
     }

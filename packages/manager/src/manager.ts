@@ -40,9 +40,10 @@ export interface ManagerOptions {
   raiseLimits?: boolean | (() => readonly string[])
 }
 
-/** A command's name and the one line `--help` shows for it. */
+/** A command's name and what swift-init's usage lists for it. */
 export interface CommandInfo {
   name: string
+  /** swift-init's words for it (reload-seamless's run onto a second, indented line). */
   help: string
 }
 
@@ -70,7 +71,7 @@ export const COMMANDS: readonly CommandInfo[] = Object.freeze([
   { name: 'reload', help: 'graceful shutdown then restart on supporting servers' },
   {
     name: 'reload-seamless',
-    help: 'seamlessly re-exec, then shutdown of old listen sockets on supporting servers',
+    help: 'seamlessly re-exec, then shutdown of old listen sockets on\n           supporting servers',
   },
   { name: 'restart', help: 'stops then restarts server' },
   { name: 'shutdown', help: 'allow current requests to finish on supporting servers' },
