@@ -16,8 +16,10 @@
  * The scripts are matched word for word by the cmdline check (a gate that
  * is still waiting is the server it will become, for `status` and `stop`).
  */
+// Builtins only, but for rm (through `command -p`, so a PATH without /bin
+// does not matter).
 const BODY =
-  'IFS= read -r go <&3; exec 3<&-; if [ "$go" != go ]; then [ "$(cat -- "$0" 2>/dev/null)" = "$$" ] && rm -f -- "$0"; exit 125; fi; exec "$@"'
+  'IFS= read -r go <&3; exec 3<&-; if [ "$go" != go ]; then IFS= read -r pid 2>/dev/null <"$0" && [ "$pid" = "$$" ] && command -p rm -f -- "$0"; exit 125; fi; exec "$@"'
 
 /** The gate that leaves stdout and stderr as they are. */
 export const GATE = BODY

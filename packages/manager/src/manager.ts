@@ -228,9 +228,9 @@ export class Manager {
 
   /** starts a server */
   async start(opts: CommandOptions = {}): Promise<number> {
+    this.#checkRunDirs(opts)
     await this.#setupEnv()
     const strict = opts.strict ?? this.#defaultStrict
-    this.#checkRunDirs(opts)
     let status = 0
     for (const server of this.servers) status += server.launch(opts).size ? 0 : 1
     if (!strict) status = 0

@@ -12,7 +12,8 @@ export interface ServerName {
 
 /**
  * Parses a server argument as swift-init does: lower-cased, `<server>.<config>`
- * split at the last dot, `-server` appended when the name has no dash.
+ * split at the last dot, `-server` appended when the name has no dash; an
+ * empty config (`object.`) names none, so every config matches, as in swift.
  */
 export function parseServerName(name: string): ServerName {
   let server = name.toLowerCase()
@@ -24,9 +25,9 @@ export function parseServerName(name: string): ServerName {
   }
   // swift's format_server_name: anything after a (first) dot is not part of the name.
   server = server.split('.', 1)[0] ?? ''
-  if (server === '' || conf === '') {
-    throw new PathsError('E_SERVER_NAME', `invalid server name '${name}'`)
-  }
+  if (server === '') throw new PathsError('E_SERVER_NAME', `invalid server name '${name}'`)
+  // `object.`: swift looks for configs ending in '' + '.conf', which is all of them.
+  if (conf === '') conf = undefined
   if (!server.includes('-')) server = `${server}-server`
   const type = server.slice(0, server.lastIndexOf('-'))
   return { server, type, conf }

@@ -149,10 +149,13 @@ function relativeInside(dir: string, path: string): string | undefined {
 
 /**
  * `-c N`: the Nth (1-based) of the sorted configs, or none when out of
- * range; every config when `number` is 0 or unset.
+ * range; every config when `number` is 0 or unset. A negative N counts as
+ * swift's Python list index `N - 1` does (`-1` is the one before the last).
  */
 export function selectConfigNumber<T>(found: readonly T[], number?: number): T[] {
   if (!number) return [...found]
-  const one = found[number - 1]
+  let index = number - 1
+  if (index < 0) index += found.length
+  const one = index >= 0 ? found[index] : undefined
   return one === undefined ? [] : [one]
 }

@@ -50,9 +50,10 @@ describe('parseServerName', () => {
     expect(formatServerName(parseServerName('object.2'))).toBe('object-server.2')
   })
 
-  it('rejects empty names', () => {
+  it('rejects empty names; an empty config names none (swift then matches every config)', () => {
     expect(() => parseServerName('')).toThrow(PathsError)
-    expect(() => parseServerName('object.')).toThrow(/invalid server name 'object\.'/)
+    expect(() => parseServerName('.1')).toThrow(/invalid server name '\.1'/)
+    expect(parseServerName('object.')).toEqual({ server: 'object-server', type: 'object', conf: undefined })
   })
 })
 
@@ -195,6 +196,10 @@ describe('conf discovery', () => {
     expect(selectConfigNumber(found, 4)).toEqual([])
     expect(selectConfigNumber(found, 0)).toEqual(found)
     expect(selectConfigNumber(found)).toEqual(found)
+    // Negative: as swift's found[N - 1] in Python.
+    expect(selectConfigNumber(found, -1)).toEqual(['/e/object-server/10.conf'])
+    expect(selectConfigNumber(found, -2)).toEqual(['/e/object-server/1.conf'])
+    expect(selectConfigNumber(found, -3)).toEqual([])
   })
 
   it('a missing conf dir finds nothing', () => {
