@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs'
 const text = readFileSync(process.argv[2], 'utf8').replace(/\x1b\[[0-9;]*m/g, '')
 const totals = { passed: 0, failed: 0, skipped: 0, packages: 0 }
 for (const line of text.split('\n')) {
-  const m = /:test:\s+Tests\s+(.*)\(\d+\)\s*$/.exec(line)
+  const m = /:test(?::swift)?:\s+Tests\s+(.*)\(\d+\)\s*$/.exec(line)
   if (!m) continue
   totals.packages++
   for (const [, n, what] of m[1].matchAll(/(\d+) (passed|failed|skipped)/g))

@@ -13,6 +13,9 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
 pnpm test 2>&1 | tee "$log" || status=$?
+# swift-init against the real Python swift-init and Debian's Swift servers
+# (installs Debian's swift packages first; about 3 minutes).
+pnpm test:swift 2>&1 | tee -a "$log" || status=$?
 node scripts/summarize-tests.mjs "$log"
 if [ "$lint_status" != 0 ]; then
   echo "lint failed (pnpm lint): see above" >&2

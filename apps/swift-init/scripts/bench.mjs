@@ -154,8 +154,8 @@ function run(tool, s, servers, command) {
       ? [process.execPath, [SWIFT_INIT, ...servers, command, '--conf-dir', s.etc, '-r', s.run], ENV]
       : [
           PYTHON,
-          [PY_SWIFT_INIT, ...servers, command],
-          { ...ENV, SWIFT_DIR: s.etc, SWIFT_RUN_DIR: s.run },
+          [PY_SWIFT_INIT, ...servers, command, '-r', s.run],
+          { ...ENV, SWIFT_DIR: s.etc, FORKLIFT_RUN_DIR: s.run },
         ]
   return new Promise((res, rej) => {
     const t0 = process.hrtime.bigint()
@@ -311,8 +311,8 @@ if (pyVersion && pyServer) {
     })
     const t0 = process.hrtime.bigint()
     const r = await new Promise((res) => {
-      const child = spawn(PYTHON, [PY_SWIFT_INIT, 'object', 'start'], {
-        env: { ...pyEnv, SWIFT_DIR: s.etc, SWIFT_RUN_DIR: s.run },
+      const child = spawn(PYTHON, [PY_SWIFT_INIT, 'object', 'start', '-r', s.run], {
+        env: { ...pyEnv, SWIFT_DIR: s.etc, FORKLIFT_RUN_DIR: s.run },
         stdio: ['ignore', 'pipe', 'pipe'],
       })
       let out = ''
@@ -326,8 +326,8 @@ if (pyVersion && pyServer) {
     const ms = Number(process.hrtime.bigint() - t0) / 1e6
     recordPids(s)
     await new Promise((res) => {
-      spawn(PYTHON, [PY_SWIFT_INIT, 'object', 'stop'], {
-        env: { ...pyEnv, SWIFT_DIR: s.etc, SWIFT_RUN_DIR: s.run },
+      spawn(PYTHON, [PY_SWIFT_INIT, 'object', 'stop', '-r', s.run], {
+        env: { ...pyEnv, SWIFT_DIR: s.etc, FORKLIFT_RUN_DIR: s.run },
         stdio: 'ignore',
       }).once('close', res)
     })

@@ -1,13 +1,13 @@
 // Drives Debian's real Python swift-object-server through our swift-init:
 // start, status, a healthcheck, reload (graceful SIGHUP, new process), stop.
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { userInfo } from 'node:os'
 import { join } from 'node:path'
 import { alive, freePort, tempDir, waitFor, waitGone } from '@forklift/test-utils'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { APP, collect, Site } from '../test/_helpers.js'
+import { Site } from '../test/_helpers.js'
 
 const SERVER = (() => {
   try {
@@ -142,68 +142,5 @@ use = egg:swift#healthcheck
     await waitGone(pid2)
     r = await swiftInit('object', 'status')
     expect([r.code, r.stdout]).toEqual([1, 'No object-server running\n'])
-  })
-})
-
-const PY_SWIFT = (() => {
-  try {
-    execFileSync('/usr/bin/python3', ['-c', 'import swift.common.manager'], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-})()
-
-describe.skipIf(!PY_SWIFT)('the same scenario through Python swift-init and ours', () => {
-  it('prints the same lines and exit statuses, pids and run dirs aside', async () => {
-    const site = new Site().install('object-server', 'proxy-server')
-    site.conf('object-server/1.conf')
-    site.conf('object-server/2.conf')
-    site.conf('proxy-server.conf', { say: 'WARNING: only a warning' })
-    const script = [
-      ['object', 'proxy', 'status'],
-      ['object', 'proxy', 'stop'],
-      ['object', 'proxy', 'start'],
-      ['object', 'start'],
-      ['main', 'status'],
-      ['object', 'proxy', 'stop'],
-      ['object', 'proxy', 'kill'],
-      ['proxy', 'restart'],
-      ['proxy', 'shutdown'],
-      ['nonexistent', 'start'],
-    ]
-    const env = site.env()
-    // Lines per command, sorted: swift orders servers as a Python set does.
-    const normalise = (run: string, out: string) =>
-      out
-        .replace(/^WARNING: Unable to modify [a-z ]+ limit\. {2}Running as non-root\?\n/gm, '')
-        .replaceAll(run, 'RUN')
-        .replace(/\b\d{2,}\b/g, 'PID')
-        .split('\n')
-        .sort()
-        .join('\n')
-    const transcript = async (tool: 'ours' | 'python') => {
-      const run = join(site.root, `run-${tool}`)
-      const lines: string[] = []
-      for (const args of script) {
-        const r =
-          tool === 'ours'
-            ? await site.swiftInit([...args, '--conf-dir', site.etc, '-r', run], {
-                bare: true,
-                env,
-              })
-            : await collect(
-                spawn('/usr/bin/python3', [join(APP, 'scripts', 'python-swift-init.py'), ...args], {
-                  env: { ...env, SWIFT_DIR: site.etc, SWIFT_RUN_DIR: run },
-                  stdio: ['ignore', 'pipe', 'pipe'],
-                }),
-              )
-        lines.push(`$ ${args.join(' ')} → ${r.code}\n${normalise(run, r.stdout + r.stderr)}`)
-      }
-      return lines
-    }
-    const ours = await transcript('ours')
-    const python = await transcript('python')
-    expect(ours).toEqual(python)
   })
 })
