@@ -3,11 +3,10 @@
 import { execFileSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
-import { userInfo } from 'node:os'
 import { join } from 'node:path'
 import { alive, freePort, tempDir, waitFor, waitGone } from '@forklift/test-utils'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { Site } from '../test/_helpers.js'
+import { pythonObjectServerConf, Site } from '../test/_helpers.js'
 
 const SERVER = (() => {
   try {
@@ -78,27 +77,7 @@ describe.skipIf(!SERVER)("Debian's swift-object-server through our swift-init", 
     }
     const port = await freePort()
     const conf = join(etc, 'object-server.conf')
-    writeFileSync(
-      conf,
-      `[DEFAULT]
-bind_ip = 127.0.0.1
-bind_port = ${port}
-devices = ${devices}
-mount_check = false
-swift_dir = ${etc}
-user = ${userInfo().username}
-workers = 1
-
-[pipeline:main]
-pipeline = healthcheck object-server
-
-[app:object-server]
-use = egg:swift#object
-
-[filter:healthcheck]
-use = egg:swift#healthcheck
-`,
-    )
+    writeFileSync(conf, pythonObjectServerConf(port, devices, etc))
     const site = new Site()
     const swiftInit = (...args: string[]) =>
       site.swiftInit([...args, '--conf-dir', etc, '-r', run], { bare: true, env: process.env })

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { userInfo } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { collectOutput, FixtureSite, killOnFinish } from '@forklift/test-utils'
@@ -75,4 +76,30 @@ export async function collect(child: ChildProcess): Promise<Run> {
     rawStdout: stdout,
     stderr: output.stderr(),
   }
+}
+
+/**
+ * A conf for Debian's Python `swift-object-server`: one worker on
+ * 127.0.0.1:`port`, a healthcheck, `devices` without mount checks, swift.conf
+ * read from `swiftDir`, running as the current user.
+ */
+export function pythonObjectServerConf(port: number, devices: string, swiftDir: string): string {
+  return `[DEFAULT]
+bind_ip = 127.0.0.1
+bind_port = ${port}
+devices = ${devices}
+mount_check = false
+swift_dir = ${swiftDir}
+user = ${userInfo().username}
+workers = 1
+
+[pipeline:main]
+pipeline = healthcheck object-server
+
+[app:object-server]
+use = egg:swift#object
+
+[filter:healthcheck]
+use = egg:swift#healthcheck
+`
 }

@@ -1,7 +1,7 @@
 // The classes of swift-init behaviour the harness runs on both swift-inits.
 import { chmodSync, mkdirSync } from 'node:fs'
-import { userInfo } from 'node:os'
 import { freePort } from '@forklift/test-utils'
+import { pythonObjectServerConf } from '../../test/_helpers.js'
 import type { Scenario } from './harness.js'
 import type { PidState, Sandbox } from './sandbox.js'
 
@@ -277,32 +277,43 @@ export function configNumberScenarios(): Scenario[] {
   }))
 }
 
+/** A scenario on one fixture object server with `extra` conf lines, ending with `status -v`. */
+function objectScenario(
+  cls: string,
+  id: string,
+  extra: Record<string, string | number>,
+  command: string[],
+  tags: string[] = [],
+): Scenario {
+  return {
+    id,
+    cls,
+    setup: (sb) => {
+      sb.install('object-server')
+      sb.conf('object-server.conf', extra)
+    },
+    commands: [[...command, ...R], STATUS_V],
+    tags,
+  }
+}
+
 /** Starting: what servers print, failures, strictness, several servers, the start/main swap, stopping that takes long. */
 export function startScenarios(): Scenario[] {
   const main = ['proxy-server', 'account-server', 'container-server', 'object-server']
   return [
-    {
-      id: 'start: a server that fails while starting',
-      cls: 'start',
-      setup: (sb) => {
-        sb.install('object-server')
-        sb.conf('object-server.conf', {
-          fail_at_start: 'ERROR: bind_port is required',
-          exit_code: 3,
-        })
-      },
-      commands: [['object', 'start', ...R], STATUS_V],
-      tags: ['child-exits'],
-    },
-    {
-      id: 'start: a server that prints a warning and lives',
-      cls: 'start',
-      setup: (sb) => {
-        sb.install('object-server')
-        sb.conf('object-server.conf', { say: 'WARNING: only a warning' })
-      },
-      commands: [['object', 'start', ...R], STATUS_V],
-    },
+    objectScenario(
+      'start',
+      'start: a server that fails while starting',
+      { fail_at_start: 'ERROR: bind_port is required', exit_code: 3 },
+      ['object', 'start'],
+      ['child-exits'],
+    ),
+    objectScenario(
+      'start',
+      'start: a server that prints a warning and lives',
+      { say: 'WARNING: only a warning' },
+      ['object', 'start'],
+    ),
     {
       id: 'start: strict by default when every server is named',
       cls: 'start',
@@ -413,26 +424,20 @@ export function startScenarios(): Scenario[] {
 /** The foreground: no-daemon, -n, Ctrl-C, a foreground once. */
 export function foregroundScenarios(): Scenario[] {
   return [
-    {
-      id: 'no-daemon: the server runs in the foreground until it exits',
-      cls: 'no-daemon',
-      setup: (sb) => {
-        sb.install('object-server')
-        sb.conf('object-server.conf', { run_seconds: 1 })
-      },
-      commands: [['object', 'no-daemon', ...R], STATUS_V],
-      tags: ['child-exits'],
-    },
-    {
-      id: 'no-daemon: start -n, a server that fails',
-      cls: 'no-daemon',
-      setup: (sb) => {
-        sb.install('object-server')
-        sb.conf('object-server.conf', { fail_at_start: 'ERROR: no devices' })
-      },
-      commands: [['object', 'start', '-n', ...R], STATUS_V],
-      tags: ['child-exits'],
-    },
+    objectScenario(
+      'no-daemon',
+      'no-daemon: the server runs in the foreground until it exits',
+      { run_seconds: 1 },
+      ['object', 'no-daemon'],
+      ['child-exits'],
+    ),
+    objectScenario(
+      'no-daemon',
+      'no-daemon: start -n, a server that fails',
+      { fail_at_start: 'ERROR: no devices' },
+      ['object', 'start', '-n'],
+      ['child-exits'],
+    ),
     {
       id: 'no-daemon: Ctrl-C stops the servers',
       cls: 'no-daemon',
@@ -461,28 +466,7 @@ export function foregroundScenarios(): Scenario[] {
 
 function objectConf(sb: Sandbox, port: number): string {
   mkdirSync(`${sb.root}/srv/sda`, { recursive: true })
-  return sb.file(
-    'etc/object-server.conf',
-    `[DEFAULT]
-bind_ip = 127.0.0.1
-bind_port = ${port}
-devices = ${sb.root}/srv
-mount_check = false
-swift_dir = ${sb.etc}
-user = ${userInfo().username}
-workers = 1
-log_facility = LOG_LOCAL0
-
-[pipeline:main]
-pipeline = healthcheck object-server
-
-[app:object-server]
-use = egg:swift#object
-
-[filter:healthcheck]
-use = egg:swift#healthcheck
-`,
-  )
+  return sb.file('etc/object-server.conf', pythonObjectServerConf(port, `${sb.root}/srv`, sb.etc))
 }
 
 /** Debian's Python servers themselves, driven by both swift-inits. */
