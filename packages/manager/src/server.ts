@@ -476,7 +476,7 @@ export class Server {
       child.kill('SIGKILL')
       throw err
     }
-    gate.end('go\n')
+    gate.end('go\n', () => gate.destroy())
     if (opts.daemon !== false && opts.wait === false) child.unref()
     this.procs.push({ child, pid, conf, pidFile, once: opts.once === true, exited, output })
     return pid
