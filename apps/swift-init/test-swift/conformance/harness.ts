@@ -77,9 +77,23 @@ export async function runScenario(
   }
 }
 
-/** Masks what differs between any two runs: the sandbox root, pids, ports. */
+/**
+ * Masks what differs between any two runs: the sandbox root, pids, ports —
+ * and one race. While stop waits for a server it signalled, the pid file is
+ * worded by what /proc says at that poll: `stale` once the process is gone,
+ * `with wrong pid` while it is still exiting or not yet reaped (its cmdline
+ * is empty then). Python's swift-init words it either way from run to run,
+ * so does ours; right before `… appears to have stopped` both mean "it
+ * exited". (A zombie's pid file is still told apart by status -v, where no
+ * signal was sent.)
+ */
 export function normalise(text: string, root: string): string {
   return text
+    .replace(
+      /^Removing (?:stale pid file (\S+)|pid file (\S+) with wrong pid \d+)\n(.* \(\d+\) appears to have stopped)$/gm,
+      (_m, stale: string | undefined, wrong: string | undefined, stopped: string) =>
+        `Removing pid file ${stale ?? wrong} of a process that exited\n${stopped}`,
+    )
     .replaceAll(root, 'ROOT')
     .replace(/pid: \d+/g, 'pid: PID')
     .replace(/\((\d+) - /g, '(PID - ')
