@@ -53,7 +53,11 @@ describe('parseServerName', () => {
   it('rejects empty names; an empty config names none (swift then matches every config)', () => {
     expect(() => parseServerName('')).toThrow(PathsError)
     expect(() => parseServerName('.1')).toThrow(/invalid server name '\.1'/)
-    expect(parseServerName('object.')).toEqual({ server: 'object-server', type: 'object', conf: undefined })
+    expect(parseServerName('object.')).toEqual({
+      server: 'object-server',
+      type: 'object',
+      conf: undefined,
+    })
   })
 })
 
