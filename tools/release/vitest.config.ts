@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 300_000,
     // One local registry for the whole run (test/global-setup.ts); files in turn.
     fileParallelism: false,
+    globalSetup: ['test/global-setup.ts'],
   },
 })

@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { NODE24, type RegistryState, ROOT } from './registry.ts'
+import { NODE24, type RegistryState, ROOT, registryFetch } from './registry.ts'
 
 export interface WorkspacePackage {
   name: string
@@ -71,7 +71,7 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
 
 /** What the registry holds for a package: its versions. */
 export async function registryVersions(state: RegistryState, name: string): Promise<string[]> {
-  const res = await fetch(new URL(name.replace('/', '%2f'), state.url))
+  const res = await registryFetch(new URL(name.replace('/', '%2f'), state.url))
   if (res.status === 404) return []
   if (!res.ok) throw new Error(`local registry: GET ${name}: ${res.status}`)
   const doc = (await res.json()) as { versions?: Record<string, unknown> }

@@ -65,9 +65,23 @@ function isOurServer(pid: number, dir: string): boolean {
   }
 }
 
+/**
+ * fetch with a retry on a dropped connection: Verdaccio closes idle keep-alive
+ * connections after 5 s, and a request racing that close fails with "other side closed".
+ */
+export async function registryFetch(url: URL, init: RequestInit = {}): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetch(url, { signal: AbortSignal.timeout(30_000), ...init })
+    } catch (err) {
+      if (attempt >= 3) throw err
+    }
+  }
+}
+
 async function ping(url: string): Promise<boolean> {
   try {
-    const res = await fetch(new URL('-/ping', url), { signal: AbortSignal.timeout(5000) })
+    const res = await registryFetch(new URL('-/ping', url), { signal: AbortSignal.timeout(5000) })
     await res.arrayBuffer()
     return res.ok
   } catch {
@@ -183,7 +197,7 @@ export async function startRegistry(): Promise<RegistryState> {
 
 /** Registers the one publishing user (what `npm adduser` does) and returns its token. */
 async function addUser(url: string): Promise<string> {
-  const res = await fetch(new URL(`-/user/org.couchdb.user:${USER}`, url), {
+  const res = await registryFetch(new URL(`-/user/org.couchdb.user:${USER}`, url), {
     method: 'PUT',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
