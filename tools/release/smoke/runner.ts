@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { planWsgi } from '@forklift/runner'
@@ -17,4 +17,7 @@ try {
 } finally {
   rmSync(dir, { recursive: true, force: true })
 }
+// Planning a server sends no datagram, so the unix-socket addon is not loaded.
+if (readFileSync('/proc/self/maps', 'utf8').includes('unix-socket'))
+  throw new Error('the unix-socket addon was loaded')
 console.log('ok @forklift/runner')

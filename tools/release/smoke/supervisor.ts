@@ -33,5 +33,9 @@ if (process.channel) {
   if (!first.endsWith(' 1') || !second.endsWith(' 2'))
     throw new Error(`answers ${first} / ${second}`)
   if ((await sdNotify('READY=1', {})) !== false) throw new Error('notified without NOTIFY_SOCKET')
+  // The datagram addon is loaded only to send one: never here, without NOTIFY_SOCKET.
+  const { readFileSync } = await import('node:fs')
+  if (readFileSync('/proc/self/maps', 'utf8').includes('unix-socket'))
+    throw new Error('the unix-socket addon was loaded')
   console.log('ok @forklift/supervisor')
 }

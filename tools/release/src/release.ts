@@ -3,7 +3,15 @@
 // then `changeset publish` to the registry npm is configured for.
 // `pnpm release --dry-run` prints the version plan and changes nothing.
 import { spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { cleanEnv, publicPackages, workspacePackages } from './publish.ts'
@@ -15,7 +23,9 @@ function sh(cmd: string, args: string[], cwd = ROOT): void {
   console.log(`release: ${cmd} ${args.join(' ')}`)
   const r = spawnSync(cmd, args, { cwd, stdio: 'inherit', env: process.env })
   if (r.status !== 0) {
-    console.error(`release: ${cmd} ${args.join(' ')} failed (${r.signal ?? r.status}); nothing was published`)
+    console.error(
+      `release: ${cmd} ${args.join(' ')} failed (${r.signal ?? r.status}); nothing was published`,
+    )
     process.exit(1)
   }
 }
@@ -50,14 +60,22 @@ export function versionPlan(root = ROOT): PlannedRelease[] {
       if (existsSync(changelog)) cpSync(changelog, join(copy, p.dir, 'CHANGELOG.md'))
       before.set(p.name, { dir: p.dir, version: p.version })
     }
-    const r = spawnSync(NODE24, [CHANGESET, 'version'], { cwd: copy, encoding: 'utf8', env: cleanEnv() })
+    const r = spawnSync(NODE24, [CHANGESET, 'version'], {
+      cwd: copy,
+      encoding: 'utf8',
+      env: cleanEnv(),
+    })
     if (r.status !== 0) throw new Error(`changeset version failed:\n${r.stdout}\n${r.stderr}`)
     const plan: PlannedRelease[] = []
     for (const [name, { dir, version }] of before) {
-      const next = JSON.parse(readFileSync(join(copy, dir, 'package.json'), 'utf8')).version as string
+      const next = JSON.parse(readFileSync(join(copy, dir, 'package.json'), 'utf8'))
+        .version as string
       if (next === version) continue
       const text = readFileSync(join(copy, dir, 'CHANGELOG.md'), 'utf8')
-      const section = text.slice(text.indexOf(`## ${next}`)).split(/\n## /)[0]!.trim()
+      const section = text
+        .slice(text.indexOf(`## ${next}`))
+        .split(/\n## /)[0]!
+        .trim()
       plan.push({ name, from: version, to: next, changelog: section })
     }
     return plan
@@ -68,14 +86,20 @@ export function versionPlan(root = ROOT): PlannedRelease[] {
 
 function dryRun(): void {
   const pending = pendingChangesets()
-  console.log(`release --dry-run: ${pending.length} changeset(s) pending: ${pending.join(', ') || '(none)'}`)
+  console.log(
+    `release --dry-run: ${pending.length} changeset(s) pending: ${pending.join(', ') || '(none)'}`,
+  )
   const plan = versionPlan()
   if (plan.length === 0) {
-    console.log('Nothing to version. `pnpm release` would publish the current versions not yet in the registry:')
+    console.log(
+      'Nothing to version. `pnpm release` would publish the current versions not yet in the registry:',
+    )
     for (const p of publicPackages()) console.log(`  ${p.name}@${p.version}`)
     return
   }
-  console.log('\nVersion plan (`pnpm changeset version` writes this; then `pnpm release` publishes it):\n')
+  console.log(
+    '\nVersion plan (`pnpm changeset version` writes this; then `pnpm release` publishes it):\n',
+  )
   const width = Math.max(...plan.map((p) => p.name.length))
   for (const p of plan) console.log(`  ${p.name.padEnd(width)}  ${p.from} → ${p.to}`)
   console.log('\nCHANGELOG.md entries:\n')
@@ -91,7 +115,8 @@ function release(): void {
     process.exit(1)
   }
   // A clean build: tsc never deletes what an old build left in dist/.
-  for (const p of workspacePackages()) rmSync(join(ROOT, p.dir, 'dist'), { recursive: true, force: true })
+  for (const p of workspacePackages())
+    rmSync(join(ROOT, p.dir, 'dist'), { recursive: true, force: true })
   sh('pnpm', ['exec', 'turbo', 'run', 'build', '--force'])
   sh('pnpm', ['test'])
   sh(NODE24, [CHANGESET, 'publish'])

@@ -27,11 +27,15 @@ interface DryTask {
 }
 
 function dryBuild(name: string): DryTask[] {
-  const r = spawnSync(join(ROOT, 'node_modules/.bin/turbo'), ['run', 'build', `--filter=${name}`, '--dry=json'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' },
-  })
+  const r = spawnSync(
+    join(ROOT, 'node_modules/.bin/turbo'),
+    ['run', 'build', `--filter=${name}`, '--dry=json'],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' },
+    },
+  )
   if (r.status !== 0) throw new Error(`turbo --dry=json failed: ${r.stderr}`)
   return (JSON.parse(r.stdout) as { tasks: DryTask[] }).tasks
 }
@@ -45,7 +49,9 @@ describe('turbo run build --filter=<name> builds that and its runtime dependenci
       expect(tasks.map((t) => t.package).sort()).toEqual(want.sort())
 
       const own = tasks.find((t) => t.package === name)!
-      for (const m of pkg.manifest.scripts.build.matchAll(/(?:^|[;&|]\s*)(?:node|bash|sh)\s+([\w./-]+\.(?:mjs|cjs|js|ts|sh))/g)) {
+      for (const m of pkg.manifest.scripts.build.matchAll(
+        /(?:^|[;&|]\s*)(?:node|bash|sh)\s+([\w./-]+\.(?:mjs|cjs|js|ts|sh))/g,
+      )) {
         expect(Object.keys(own.inputs), `${name}'s build runs ${m[1]}: an input`).toContain(m[1])
       }
     })

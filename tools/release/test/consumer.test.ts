@@ -8,7 +8,7 @@ import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { extractBlocks, importedPackages, type ReadmeBlock } from '../src/readme.ts'
-import { NODE24, ROOT, type RegistryState } from '../src/registry.ts'
+import { NODE24, type RegistryState, ROOT } from '../src/registry.ts'
 import { npm, scratchProject } from '../src/scratch.ts'
 import { publishedRegistry } from '../src/session.ts'
 
@@ -31,12 +31,19 @@ function freePort(): Promise<number> {
   })
 }
 
-async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+async function until<T>(
+  what: string,
+  check: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const v = await Promise.resolve().then(check).catch(() => undefined)
+    const v = await Promise.resolve()
+      .then(check)
+      .catch(() => undefined)
     if (v !== undefined && v !== false) return v as T
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 50))
   }
 }
@@ -68,7 +75,11 @@ async function setUp(program: ReadmeBlock) {
 }
 
 function start(dir: string, program: string, env: NodeJS.ProcessEnv) {
-  const child = spawn(NODE24, [program, 'server.conf'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(NODE24, [program, 'server.conf'], {
+    cwd: dir,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let out = ''
   child.stdout.on('data', (d) => {
     out += d
@@ -91,7 +102,10 @@ async function exercise(server: ReturnType<typeof start>, port: number, dir: str
   expect(first.body).toMatch(/^hello from \d+, generation 1\n$/)
   const oldWorker = Number(/from (\d+)/.exec(first.body)![1])
 
-  writeFileSync(join(dir, 'server.conf'), readFileSync(join(dir, 'server.conf'), 'utf8').replace('greeting = hello', 'greeting = hi'))
+  writeFileSync(
+    join(dir, 'server.conf'),
+    readFileSync(join(dir, 'server.conf'), 'utf8').replace('greeting = hello', 'greeting = hi'),
+  )
   let stop = false
   const answers: string[] = []
   const load = (async () => {
@@ -106,7 +120,10 @@ async function exercise(server: ReturnType<typeof start>, port: number, dir: str
   await until('an answer from generation 2', () => answers.some((a) => a.startsWith('hi from')))
   stop = true
   await load
-  expect(answers.filter((a) => a.startsWith('FAILED')), 'requests that failed during the reload').toEqual([])
+  expect(
+    answers.filter((a) => a.startsWith('FAILED')),
+    'requests that failed during the reload',
+  ).toEqual([])
   expect((await get(port)).body).toMatch(/^hi from \d+, generation 2\n$/)
   await until('the old generation to exit', () => !alive(oldWorker))
 
@@ -118,17 +135,29 @@ async function exercise(server: ReturnType<typeof start>, port: number, dir: str
 
 describe("the root README's consumer guide", () => {
   it('has the config and both programs', () => {
-    expect([...files.keys()].sort()).toEqual(['server-with-pid-file.mjs', 'server.conf', 'server.mjs'])
+    expect([...files.keys()].sort()).toEqual([
+      'server-with-pid-file.mjs',
+      'server.conf',
+      'server.mjs',
+    ])
   })
 
-  it('config + socket + supervisor: a pre-forked server with seamless reload', { timeout: 300_000 }, async () => {
+  it('config + socket + supervisor: a pre-forked server with seamless reload', {
+    timeout: 300_000,
+  }, async () => {
     const program = files.get('server.mjs')!
-    expect(importedPackages(program.code).sort()).toEqual(['@forklift/config', '@forklift/socket', '@forklift/supervisor'])
+    expect(importedPackages(program.code).sort()).toEqual([
+      '@forklift/config',
+      '@forklift/socket',
+      '@forklift/supervisor',
+    ])
     const { s, port } = await setUp(program)
     await exercise(start(s.dir, 'server.mjs', s.env), port, s.dir)
   })
 
-  it('… with @forklift/paths: a pid file that a second copy respects', { timeout: 300_000 }, async () => {
+  it('… with @forklift/paths: a pid file that a second copy respects', {
+    timeout: 300_000,
+  }, async () => {
     const program = files.get('server-with-pid-file.mjs')!
     expect(importedPackages(program.code)).toContain('@forklift/paths')
     const { s, port } = await setUp(program)

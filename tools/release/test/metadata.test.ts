@@ -29,7 +29,14 @@ describe('every package', () => {
 describe('every public package', () => {
   for (const p of publicPackages()) {
     it(`${p.name}: repository, homepage, bugs, public access, files, changelog`, () => {
-      const m = p.manifest as Record<string, any>
+      const m = p.manifest as {
+        repository?: unknown
+        homepage?: string
+        bugs?: unknown
+        publishConfig?: unknown
+        files: string[]
+        bin?: unknown
+      }
       expect(m.repository).toEqual({ type: 'git', url: repoUrl, directory: p.dir })
       expect(m.homepage).toBe(`${web}/tree/main/${p.dir}#readme`)
       expect(m.bugs).toEqual({ url: `${web}/issues` })
@@ -37,7 +44,9 @@ describe('every public package', () => {
       expect(m.files).toContain('dist')
       expect(m.files.filter((f: string) => !['dist', 'bin'].includes(f))).toEqual([])
       if (m.bin) expect(m.files).toContain('bin')
-      expect(readFileSync(join(ROOT, p.dir, 'CHANGELOG.md'), 'utf8')).toMatch(new RegExp(`^# ${p.name}\\n`))
+      expect(readFileSync(join(ROOT, p.dir, 'CHANGELOG.md'), 'utf8')).toMatch(
+        new RegExp(`^# ${p.name}\\n`),
+      )
       expect(existsSync(join(ROOT, p.dir, 'README.md'))).toBe(true)
     })
   }

@@ -11,15 +11,23 @@ import { pendingChangesets, versionPlan } from '../src/release.ts'
 const CHANGESET = join(ROOT, 'node_modules/@changesets/cli/bin.js')
 
 it('changeset status runs and lists the pending bumps', () => {
-  const r = spawnSync(NODE24, [CHANGESET, 'status', '--verbose'], { cwd: ROOT, encoding: 'utf8', env: cleanEnv() })
+  const r = spawnSync(NODE24, [CHANGESET, 'status', '--verbose'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: cleanEnv(),
+  })
   expect(r.status, `${r.stdout}${r.stderr}`).toBe(0)
   if (pendingChangesets().length > 0) expect(r.stdout).toMatch(/@forklift\//)
 })
 
 it('the dry run plans versions and changelog entries for the pending changesets, and changes nothing', () => {
-  const before = publicPackages().map((p) => readFileSync(join(ROOT, p.dir, 'package.json'), 'utf8'))
+  const before = publicPackages().map((p) =>
+    readFileSync(join(ROOT, p.dir, 'package.json'), 'utf8'),
+  )
   const plan = versionPlan()
-  expect(publicPackages().map((p) => readFileSync(join(ROOT, p.dir, 'package.json'), 'utf8'))).toEqual(before)
+  expect(
+    publicPackages().map((p) => readFileSync(join(ROOT, p.dir, 'package.json'), 'utf8')),
+  ).toEqual(before)
   const names = new Set(plan.map((p) => p.name))
   for (const file of pendingChangesets()) {
     const front = readFileSync(join(ROOT, '.changeset', file), 'utf8').split('---')[1] ?? ''
