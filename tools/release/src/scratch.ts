@@ -1,7 +1,7 @@
 // Someone else's project: a temp dir outside the workspace where plain npm
 // installs @forklift packages from the local registry (the scope points there;
 // everything else comes from npm's default registry, as for any user).
-import { spawn } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import {
   existsSync,
   lstatSync,
@@ -48,6 +48,22 @@ export interface Ran {
   out: string
 }
 
+/** Starts a command with its stdout and stderr collected together. */
+export function spawnCollected(
+  cmd: string,
+  args: readonly string[],
+  opts: { cwd: string; env: NodeJS.ProcessEnv; detached?: boolean },
+): { child: ChildProcess; output: () => string } {
+  const child = spawn(cmd, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  const add = (d: Buffer) => {
+    out += d
+  }
+  child.stdout!.on('data', add)
+  child.stderr!.on('data', add)
+  return { child, output: () => out }
+}
+
 /** Runs a command to completion with output collected; SIGKILLs its group after `timeoutMs`. */
 export function run(
   cmd: string,
@@ -55,21 +71,10 @@ export function run(
   opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number },
 ): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {
-      cwd: opts.cwd,
-      env: opts.env,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let out = ''
-    child.stdout.on('data', (d) => {
-      out += d
-    })
-    child.stderr.on('data', (d) => {
-      out += d
-    })
+    const { child, output } = spawnCollected(cmd, args, { ...opts, detached: true })
+    let note = ''
     const timer = setTimeout(() => {
-      out += `\n(killed after ${opts.timeoutMs} ms)`
+      note = `\n(killed after ${opts.timeoutMs} ms)`
       try {
         process.kill(-child.pid!, 'SIGKILL')
       } catch {}
@@ -77,7 +82,7 @@ export function run(
     child.on('error', reject)
     child.on('close', (code, signal) => {
       clearTimeout(timer)
-      resolve({ code, signal, out })
+      resolve({ code, signal, out: output() + note })
     })
   })
 }

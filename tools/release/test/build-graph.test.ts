@@ -42,14 +42,15 @@ function dryBuild(name: string): DryTask[] {
 
 describe('turbo run build --filter=<name> builds that and its runtime dependencies only', () => {
   for (const [name, pkg] of all) {
-    if (!pkg.manifest.scripts?.build) continue
+    const build = pkg.manifest.scripts?.build
+    if (!build) continue
     it(name, () => {
       const tasks = dryBuild(name).filter((t) => t.command !== '<NONEXISTENT>')
       const want = [...runtimeClosure(name)].filter((n) => all.get(n)!.manifest.scripts?.build)
       expect(tasks.map((t) => t.package).sort()).toEqual(want.sort())
 
       const own = tasks.find((t) => t.package === name)!
-      for (const m of pkg.manifest.scripts.build.matchAll(
+      for (const m of build.matchAll(
         /(?:^|[;&|]\s*)(?:node|bash|sh)\s+([\w./-]+\.(?:mjs|cjs|js|ts|sh))/g,
       )) {
         expect(Object.keys(own.inputs), `${name}'s build runs ${m[1]}: an input`).toContain(m[1])

@@ -2,14 +2,13 @@
 // the packages its programs import, installed from the local registry; the
 // server started, answering, reloaded (SIGHUP) under a stream of requests
 // with none failing, and stopped (SIGTERM) with its workers gone.
-import { spawn } from 'node:child_process'
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { extractBlocks, importedPackages, type ReadmeBlock } from '../src/readme.ts'
 import { NODE24, type RegistryState, ROOT } from '../src/registry.ts'
-import { npm, scratchProject } from '../src/scratch.ts'
+import { npm, scratchProject, spawnCollected } from '../src/scratch.ts'
 import { publishedRegistry } from '../src/session.ts'
 
 const blocks = extractBlocks(readFileSync(join(ROOT, 'README.md'), 'utf8'), 'README.md')
@@ -75,23 +74,12 @@ async function setUp(program: ReadmeBlock) {
 }
 
 function start(dir: string, program: string, env: NodeJS.ProcessEnv) {
-  const child = spawn(NODE24, [program, 'server.conf'], {
-    cwd: dir,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let out = ''
-  child.stdout.on('data', (d) => {
-    out += d
-  })
-  child.stderr.on('data', (d) => {
-    out += d
-  })
+  const { child, output } = spawnCollected(NODE24, [program, 'server.conf'], { cwd: dir, env })
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
   onTestFinished(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
   })
-  return { child, output: () => out, exited }
+  return { child, output, exited }
 }
 
 /** Serves, reloads under load with no failed request, stops with its workers gone. */

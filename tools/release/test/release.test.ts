@@ -10,8 +10,17 @@ import { pendingChangesets, versionPlan } from '../src/release.ts'
 
 const CHANGESET = join(ROOT, 'node_modules/@changesets/cli/bin.js')
 
+/** The branch changesets compares with: `main`, or `origin/main` in a clone of another branch. */
+function baseRef(): string {
+  for (const ref of ['main', 'origin/main']) {
+    if (spawnSync('git', ['rev-parse', '--verify', '--quiet', ref], { cwd: ROOT }).status === 0)
+      return ref
+  }
+  return 'HEAD'
+}
+
 it('changeset status runs and lists the pending bumps', () => {
-  const r = spawnSync(NODE24, [CHANGESET, 'status', '--verbose'], {
+  const r = spawnSync(NODE24, [CHANGESET, 'status', '--verbose', '--since', baseRef()], {
     cwd: ROOT,
     encoding: 'utf8',
     env: cleanEnv(),
