@@ -42,7 +42,10 @@ describe('every public package', () => {
       expect(m.bugs).toEqual({ url: `${web}/issues` })
       expect(m.publishConfig).toEqual({ access: 'public' })
       expect(m.files).toContain('dist')
-      expect(m.files.filter((f: string) => !['dist', 'bin'].includes(f))).toEqual([])
+      // Every entry names something the build left there; no sources or tests.
+      for (const f of m.files)
+        expect(existsSync(join(ROOT, p.dir, f)), `${p.name} files: ${f}`).toBe(true)
+      expect(m.files.filter((f) => /^(src|test)(\/|$)|\.test\./.test(f))).toEqual([])
       if (m.bin) expect(m.files).toContain('bin')
       expect(readFileSync(join(ROOT, p.dir, 'CHANGELOG.md'), 'utf8')).toMatch(
         new RegExp(`^# ${p.name}\\n`),
