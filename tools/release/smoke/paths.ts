@@ -15,10 +15,10 @@ try {
   const pidFile = object.pidFileFor(conf)
   if (pidFile !== join(runDir, 'object-server/2.pid')) throw new Error(`pid file ${pidFile}`)
   writePidFile(pidFile, process.pid, { runDir })
-  const info = inspectPidFile(pidFile, { names: ['node'] })
+  const info = inspectPidFile(pidFile, { server: { command: 'smoke.ts' } })
   if (info.state !== 'running' || info.pid !== process.pid)
     throw new Error(`state ${JSON.stringify(info)}`)
-  if (inspectPidFile(pidFile, { names: ['swift-object-server'] }).state !== 'foreign') {
+  if (inspectPidFile(pidFile, { server: { command: 'swift-object-server' } }).state !== 'foreign') {
     throw new Error('a stranger counted as the server')
   }
   removePidFile(pidFile)

@@ -18,8 +18,17 @@ import {
 } from '../src/scratch.ts'
 import { publishedRegistry } from '../src/session.ts'
 
-// TODO(lead): set to true once the swiftinit branch (`--version` in @forklift/cli) is merged.
-const APPS_HAVE_VERSION = false
+// TODO(lead): empty this once these binaries answer --version (swift-init and
+// forklift-volume do; the wsgi-server's and volume-manage's commands do not set `version` yet).
+const VERSION_TODO = new Set([
+  'forklift-wsgi-server',
+  'swift-proxy-server',
+  'swift-account-server',
+  'swift-container-server',
+  'swift-object-server',
+  'swift-object-replicator',
+  'forklift-volume-manage',
+])
 
 const all = new Map(workspacePackages().map((p) => [p.name, p]))
 const packages = publicPackages().filter((p) => p.dir.startsWith('packages/'))
@@ -133,27 +142,15 @@ describe('each app installs with npm install -g and its binaries run', () => {
         const help = await run(path, ['--help'], { cwd: s.dir, env: s.env, timeoutMs: 60_000 })
         expect(help.out).toMatch(/Usage: /)
         expect(help.code, help.out).toBe(0)
+        if (VERSION_TODO.has(bin)) continue
+        const version = await run(path, ['--version'], {
+          cwd: s.dir,
+          env: s.env,
+          timeoutMs: 60_000,
+        })
+        expect(version.out, `${bin} --version`).toContain(app.version)
+        expect(version.code, version.out).toBe(0)
       }
     })
-
-    it.skipIf(!APPS_HAVE_VERSION)(
-      `${app.name}: every binary answers --version`,
-      { timeout: 600_000 },
-      async () => {
-        const s = scratchProject(state, `version-${app.name.slice('@forklift/'.length)}`)
-        cleanup(s)
-        const prefix = join(s.dir, 'prefix')
-        const install = await npm(s, ['install', '-g', '--prefix', prefix, app.name])
-        expect(install.code, install.out).toBe(0)
-        for (const bin of bins) {
-          const version = await run(join(prefix, 'bin', bin), ['--version'], {
-            cwd: s.dir,
-            env: s.env,
-          })
-          expect(version.out).toContain(app.version)
-          expect(version.code, version.out).toBe(0)
-        }
-      },
-    )
   }
 })
