@@ -10,23 +10,35 @@ import { pendingChangesets, versionPlan } from '../src/release.ts'
 
 const CHANGESET = join(ROOT, 'node_modules/@changesets/cli/bin.js')
 
-/** The branch changesets compares with: `main`, or `origin/main` in a clone of another branch. */
-function baseRef(): string {
-  for (const ref of ['main', 'origin/main']) {
-    if (spawnSync('git', ['rev-parse', '--verify', '--quiet', ref], { cwd: ROOT }).status === 0)
-      return ref
-  }
-  return 'HEAD'
+/**
+ * How to ask changesets for the pending bumps: with no `--since` it lists every
+ * changeset in the checkout, but it diffs against the config's `main`, which a
+ * clone of another branch may not have; there it compares with `origin/main` and
+ * lists only the changesets added since.
+ */
+function statusScope(): { args: string[]; expected: string[] } {
+  const has = (ref: string) =>
+    spawnSync('git', ['rev-parse', '--verify', '--quiet', ref], { cwd: ROOT }).status === 0
+  if (has('main')) return { args: [], expected: pendingChangesets() }
+  const base = has('origin/main') ? 'origin/main' : 'HEAD'
+  const added = spawnSync('git', ['diff', '--name-only', base, '--', '.changeset'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  }).stdout
+  const names = new Set(added.split('\n').map((f) => f.replace(/^\.changeset\//, '')))
+  return { args: ['--since', base], expected: pendingChangesets().filter((f) => names.has(f)) }
 }
 
 it('changeset status runs and lists the pending bumps', () => {
-  const r = spawnSync(NODE24, [CHANGESET, 'status', '--verbose', '--since', baseRef()], {
+  const scope = statusScope()
+  const r = spawnSync(NODE24, [CHANGESET, 'status', '--verbose', ...scope.args], {
     cwd: ROOT,
     encoding: 'utf8',
     env: cleanEnv(),
   })
   expect(r.status, `${r.stdout}${r.stderr}`).toBe(0)
-  if (pendingChangesets().length > 0) expect(r.stdout).toMatch(/@forklift\//)
+  for (const file of scope.expected) expect(r.stdout).toContain(`.changeset/${file}`)
+  if (scope.expected.length > 0) expect(r.stdout).toMatch(/@forklift\//)
 })
 
 it('the dry run plans versions and changelog entries for the pending changesets, and changes nothing', () => {
