@@ -451,6 +451,25 @@ describe('readiness', () => {
     expect(await p.exited).toEqual({ code: 0, signal: null })
   })
 
+  it('a SIGTERM while the workers start stops the server once they are up: exit 0, no worker left', async () => {
+    const dir = tempDir()
+    const mark = join(dir, 'worker-loading')
+    const socket = serverSocket()
+    const conf = writeConf(dir, {
+      port: socket.port,
+      extra: 'workers = 2',
+      app: `${join(import.meta.dirname, 'fixtures/slow-worker.mjs')}#app`,
+    })
+    const p = startBin(BIN, [conf], { SLOW_WORKER_MARK: mark }, [], socket)
+    await waitFor(() => existsSync(mark), 'a worker loading its app')
+    const workers = readFileSync(mark, 'utf8').trim().split('\n').map(Number)
+    p.child.kill('SIGTERM')
+    expect(await p.exited).toEqual({ code: 0, signal: null })
+    for (const pid of workers) {
+      await waitFor(() => !existsSync(`/proc/${pid}`), `worker ${pid} gone`)
+    }
+  })
+
   it('verbose (swift-init no-daemon) logs at debug on the console, log_file or not, workers included', async () => {
     const dir = tempDir()
     const socket = serverSocket()

@@ -51,3 +51,37 @@ export function serveSignals(logger: Logger, handlers: SignalHandlers): Promise<
     for (const s of SIGNALS) process.on(s, listeners[s])
   })
 }
+
+/** Stop signals caught while a server starts, to be handed on once it serves them. */
+export interface DeferredSignals {
+  /** Whether a stop signal came in meanwhile. */
+  readonly caught: boolean
+  /** Stops catching; hands what came in to the listeners installed now (serveSignals'). */
+  replay(): void
+}
+
+/**
+ * Catches SIGTERM/SIGINT/SIGHUP until {@link DeferredSignals.replay}: while
+ * workers start, Node's default action would end the parent with its workers
+ * half-started. (Blocking them would not do: Node's other threads would take
+ * them.)
+ */
+export function deferStopSignals(logger: Logger): DeferredSignals {
+  const seen: NodeJS.Signals[] = []
+  const listener = (sig: NodeJS.Signals) => {
+    if (seen.length === 0)
+      logger.info(`${sig} received while starting (${process.pid}): stopping once started`)
+    if (!seen.includes(sig)) seen.push(sig)
+  }
+  const stops = SIGNALS.filter((s) => s !== 'SIGUSR1')
+  for (const s of stops) process.on(s, listener)
+  return {
+    get caught() {
+      return seen.length > 0
+    },
+    replay() {
+      for (const s of stops) process.off(s, listener)
+      for (const s of seen) process.emit(s, s)
+    },
+  }
+}

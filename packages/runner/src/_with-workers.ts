@@ -6,7 +6,7 @@ import { checkUser } from '@forklift/privileges'
 import { bindHandoffSocket, type TlsContextOptions, tlsContextOptions } from '@forklift/socket'
 import { WorkerPool } from '@forklift/supervisor/worker-pool'
 import type { ServeContext } from './_serve-context.js'
-import { serveSignals } from './_signals.js'
+import { deferStopSignals, serveSignals } from './_signals.js'
 import { type WorkerPayload, workerArgs } from './_worker-app.js'
 import { RunnerError } from './errors.js'
 import { planWsgi, sameBind, timerMs, type WsgiPlan } from './plan.js'
@@ -59,9 +59,11 @@ export async function serveWithWorkers(
     staleWorkerTimeoutMs: timerMs(plan.staleWorkerTimeoutSec),
     standby: plan.standby,
   })
+  const early = deferStopSignals(logger)
   try {
     await pool.start()
   } catch (err) {
+    early.replay()
     socket.close()
     throw new RunnerError('E_RUNNER_WORKER_START', `workers did not start: ${formatError(err)}`, {
       cause: err,
@@ -71,9 +73,9 @@ export async function serveWithWorkers(
     { port: socket.port ?? plan.bind.port, workers: pool.pids() },
     `workers listening: ${plan.workers}`,
   )
-  await ctx.announceReady()
+  if (!early.caught) await ctx.announceReady()
   const notifyOpts = { logger, ...(ctx.env ? { env: ctx.env } : {}) }
-  await serveSignals(logger, {
+  const served = serveSignals(logger, {
     async stop(now) {
       await notifyStopping(notifyOpts)
       const done = now ? pool.stop() : pool.drain()
@@ -134,6 +136,8 @@ export async function serveWithWorkers(
       await notifyReady(notifyOpts)
     },
   })
+  early.replay()
+  await served
   logger.info(`Exited (${process.pid})`)
   return 0
 }

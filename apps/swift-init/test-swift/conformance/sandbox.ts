@@ -178,8 +178,11 @@ export class Sandbox {
         break
       }
       case 'zombie': {
-        // A child its parent (a shell that became sleep) never reaps.
-        const shell = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 300'], {
+        // A child its parent (a shell that became sleep) never reaps. The child
+        // exits only once the shell has become sleep: one that exited earlier
+        // could be reaped by the shell itself, and no zombie would appear.
+        const child = 'while [ "$(cat /proc/$p/comm)" != sleep ]; do sleep 0.01; done'
+        const shell = spawn('sh', ['-c', `p=$$; (${child}) & echo $!; exec sleep 300`], {
           detached: true,
           stdio: ['ignore', 'pipe', 'ignore'],
         })
