@@ -13,6 +13,7 @@ import {
   type PasteUse,
   pasteDefaults,
 } from '@forklift/config'
+import { resolveModuleUrl } from '@forklift/config/module-ref'
 import { formatError } from '@forklift/errors'
 import { type MinimalLogger as Logger, silentLogger } from '@forklift/log'
 import { watchExit } from './_exit-guard.js'
@@ -277,35 +278,14 @@ async function importModule(
  * (for packages installed beside forklift).
  */
 function resolveModule(specifier: string, baseDir: string, where: ConfigWhere, raw: string) {
-  if (specifier.startsWith('file:')) return specifier
-  if (specifier.startsWith('./') || specifier.startsWith('../') || isAbsolute(specifier)) {
-    const file = resolve(baseDir, specifier)
-    if (!existsSync(file)) {
-      throw new PipelineError(
-        'E_PIPELINE_MODULE_NOT_FOUND',
-        where,
-        `${raw}: no such module file ${file}`,
-      )
-    }
-    return pathToFileURL(file).href
-  }
-  const bases = [baseDir]
-  if (process.argv[1]) bases.push(dirname(resolve(process.argv[1])))
-  for (const base of bases) {
-    try {
-      return pathToFileURL(createRequire(join(base, 'noop.js')).resolve(specifier)).href
-    } catch {
-      // next place
-    }
-  }
+  const from = [baseDir]
+  if (process.argv[1]) from.push(dirname(resolve(process.argv[1])))
   try {
-    return import.meta.resolve(specifier)
-  } catch {
-    throw new PipelineError(
-      'E_PIPELINE_MODULE_NOT_FOUND',
-      where,
-      `${raw}: cannot find package "${specifier}" from ${bases.join(' or ')}`,
-    )
+    return resolveModuleUrl(specifier, { baseDir, from, fallback: (s) => import.meta.resolve(s) })
+  } catch (err) {
+    throw new PipelineError('E_PIPELINE_MODULE_NOT_FOUND', where, `${raw}: ${formatError(err)}`, {
+      cause: err,
+    })
   }
 }
 

@@ -3,9 +3,9 @@
  * to another Node process): the spec, resolving its module in the parent,
  * and importing and building it where it runs.
  */
-import { createRequire } from 'node:module'
-import { isAbsolute, join } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { resolveModuleUrl } from '@forklift/config/module-ref'
 import type { Logger } from '@forklift/log'
 import { SupervisorError } from './errors.js'
 import type { JsonValue, ResolvedServiceSpec } from './protocol.js'
@@ -62,19 +62,20 @@ export function isServiceSpec(value: unknown): value is ServiceSpec {
   )
 }
 
+function fileOrPath(from: string): string {
+  return from.startsWith('file:') ? fileURLToPath(from) : from
+}
+
 /** Resolves a spec's module in this process; SupervisorError E_SUPERVISOR_SERVICE_LOAD if it cannot be found. */
 export function resolveServiceSpec(spec: ServiceSpec): ResolvedServiceSpec {
   const exportName = spec.export ?? 'default'
   let url: string
   try {
-    if (spec.module.startsWith('file:')) url = new URL(spec.module).href
-    else if (isAbsolute(spec.module)) url = pathToFileURL(spec.module).href
-    else if (spec.module.startsWith('.')) {
-      throw new Error('relative module paths are ambiguous in a worker: pass an absolute path')
-    } else {
-      const from = spec.resolveFrom ?? join(process.cwd(), 'noop.js')
-      url = pathToFileURL(createRequire(from).resolve(spec.module)).href
-    }
+    // No base directory: a relative path would mean one thing here and
+    // another in the worker that imports it.
+    url = resolveModuleUrl(spec.module, {
+      from: [spec.resolveFrom ? dirname(fileOrPath(spec.resolveFrom)) : process.cwd()],
+    })
   } catch (err) {
     throw new SupervisorError(
       'E_SUPERVISOR_SERVICE_LOAD',

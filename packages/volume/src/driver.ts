@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module'
 import { isAbsolute, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { resolveModuleUrl } from '@forklift/config/module-ref'
 import type { MinimalLogger as Logger } from '@forklift/log'
 import { VolumeError } from './errors.js'
 
@@ -80,7 +80,12 @@ export async function loadDriverFactory(
   }
   let mod: Record<string, unknown>
   try {
-    mod = await import(resolveSpecifier(specifier, baseDir))
+    const url = resolveModuleUrl(specifier, {
+      baseDir,
+      from: [baseDir],
+      fallback: (s) => import.meta.resolve(s), // forklift's own dependencies
+    })
+    mod = await import(url)
   } catch (cause) {
     throw new VolumeError('E_DRIVER_LOAD', `cannot load volume_driver ${JSON.stringify(ref)}`, {
       cause,
@@ -94,16 +99,4 @@ export async function loadDriverFactory(
     )
   }
   return factory as VolumeDriverFactory
-}
-
-function resolveSpecifier(specifier: string, baseDir: string): string {
-  if (specifier.startsWith('.') || isAbsolute(specifier)) {
-    return pathToFileURL(isAbsolute(specifier) ? specifier : resolve(baseDir, specifier)).href
-  }
-  if (/^[a-z][a-z0-9+.-]*:/i.test(specifier)) return specifier // file:, node:, data:
-  try {
-    return pathToFileURL(createRequire(join(baseDir, 'noop.js')).resolve(specifier)).href
-  } catch {
-    return specifier // let import() resolve it from here (forklift's own dependencies)
-  }
 }
