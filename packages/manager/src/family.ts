@@ -1,3 +1,5 @@
+import { RUN_DIR, SWIFT_DIR } from '@forklift/paths'
+
 /**
  * A family of servers that one manager drives: which servers exist, how
  * they are grouped, which understand which signals, how their binaries are
@@ -74,8 +76,8 @@ export const SWIFT_FAMILY: ServerFamily = Object.freeze({
         "WARNING: object-expirer.conf is deprecated. Move object-expirers' configuration into object-server.conf.",
     },
   },
-  confDir: '/etc/swift',
-  runDir: '/var/run/swift',
+  confDir: SWIFT_DIR,
+  runDir: RUN_DIR,
 })
 
 /** A family on top of Swift's: whatever is given replaces Swift's value. */
