@@ -1,8 +1,6 @@
-import { existsSync, writeSync } from 'node:fs'
+import { writeSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { createRequire } from 'node:module'
-import { dirname, isAbsolute, join, resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { dirname, resolve } from 'node:path'
 import {
   type Config,
   type ConfigWhere,

@@ -353,7 +353,7 @@ function wsgiContender(key, label, pipeline) {
           '',
         ].join('\n'),
       )
-      const { createNotifyReceiver } = await import('../dist/notify-testing.js')
+      const { createNotifyReceiver } = await import('@forklift/notify/testing')
       const receiver = await createNotifyReceiver()
       cleanups.push(() => receiver.close())
       const bin = join(repoDir, 'apps/wsgi-server/bin/forklift-wsgi-server')

@@ -1,5 +1,3 @@
-import { isAbsolute, join, resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { resolveModuleUrl } from '@forklift/config/module-ref'
 import type { MinimalLogger as Logger } from '@forklift/log'
 import { VolumeError } from './errors.js'
