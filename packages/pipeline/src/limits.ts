@@ -82,11 +82,18 @@ export interface ServerLimits {
   maxClients?: number
   /** Seconds a client may stay silent (`client_timeout`, default 60; 0 = never). */
   clientTimeoutSec?: number
+  /**
+   * Seconds an idle keep-alive connection waits for its next request
+   * (`keepalive_timeout`; default `clientTimeoutSec`; 0 = no keep-alive:
+   * every response closes its connection).
+   */
+  keepaliveTimeoutSec?: number
 }
 
 /**
- * `max_clients` (an integer >= 1, default 1024) and `client_timeout`
- * (seconds >= 0, default 60) from a server's conf; ConfigError naming the
+ * `max_clients` (an integer >= 1, default 1024), `client_timeout` (seconds
+ * >= 0, default 60) and `keepalive_timeout` (seconds >= 0, default
+ * client_timeout, as Swift's) from a server's conf; ConfigError naming the
  * file, section and key of a bad value.
  */
 export function serverLimitsFromConf(
@@ -100,13 +107,18 @@ export function serverLimitsFromConf(
   const clientTimeoutSec = conf.client_timeout?.trim()
     ? configFloatValue(conf.client_timeout, at('client_timeout'), { min: 0 })
     : DEFAULT_CLIENT_TIMEOUT_SEC
-  return { maxClients, clientTimeoutSec }
+  // Swift: `if conf.get('keepalive_timeout')` — empty means client_timeout.
+  const keepaliveTimeoutSec = conf.keepalive_timeout?.trim()
+    ? configFloatValue(conf.keepalive_timeout, at('keepalive_timeout'), { min: 0 })
+    : clientTimeoutSec
+  return { maxClients, clientTimeoutSec, keepaliveTimeoutSec }
 }
 
 /** What applyServerLimits installed, with live counters for logs and tests. */
 export interface ServerLimitsState {
   readonly maxClients: number
   readonly clientTimeoutSec: number
+  readonly keepaliveTimeoutSec: number
   readonly active: number
   readonly queued: number
 }
@@ -122,6 +134,12 @@ export interface ServerLimitsState {
  * produced and nothing is waiting to be flushed, the connection stays.
  * Node's own `requestTimeout` (300 s for a whole request) is turned off, as
  * eventlet has none: uploads may take long as long as bytes keep coming.
+ *
+ * `keepalive_timeout` is eventlet's `keepalive`: how long an idle keep-alive
+ * connection waits for the next request. It replaces Node's 5 s
+ * `keepAliveTimeout` (Node adds its `keepAliveTimeoutBuffer`, 1 s, and
+ * advertises `Keep-Alive: timeout=N`); 0 closes every connection after its
+ * response (`Connection: close`), as Swift's `keepalive = False`.
  */
 export function applyServerLimits(server: Server, limits: ServerLimits = {}): ServerLimitsState {
   const maxClients = limits.maxClients ?? DEFAULT_MAX_CLIENTS
@@ -129,6 +147,11 @@ export function applyServerLimits(server: Server, limits: ServerLimits = {}): Se
   if (!Number.isFinite(clientTimeoutSec) || clientTimeoutSec < 0) {
     throw new TypeError(`clientTimeoutSec must be a number >= 0, got ${clientTimeoutSec}`)
   }
+  const keepaliveTimeoutSec = limits.keepaliveTimeoutSec ?? clientTimeoutSec
+  if (!Number.isFinite(keepaliveTimeoutSec) || keepaliveTimeoutSec < 0) {
+    throw new TypeError(`keepaliveTimeoutSec must be a number >= 0, got ${keepaliveTimeoutSec}`)
+  }
+  const keepaliveMs = Math.round(keepaliveTimeoutSec * 1000)
   const listeners = server.listeners('request') as RequestListener[]
   server.removeAllListeners('request')
   const [only] = listeners
@@ -149,16 +172,19 @@ export function applyServerLimits(server: Server, limits: ServerLimits = {}): Se
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const socket: TrackedSocket = req.socket
     socket[CURRENT_RESPONSE] = res
+    if (keepaliveMs === 0) res.shouldKeepAlive = false
     gated(req, res)
   })
 
   server.requestTimeout = 0
+  // Between keep-alive requests Node arms the socket with keepAliveTimeout
+  // (+ keepAliveTimeoutBuffer) instead of server.timeout, and its 'timeout'
+  // (below, or Node's default destroy) closes the idle connection. 0 would
+  // mean "never" to Node: with keep-alive off no connection is idle anyway.
+  server.keepAliveTimeout = keepaliveMs
   const timeoutMs = Math.round(clientTimeoutSec * 1000)
   if (timeoutMs > 0) {
     if (server.headersTimeout < timeoutMs) server.headersTimeout = timeoutMs
-    // Between keep-alive requests Node re-arms the socket with its own keepAliveTimeout;
-    // eventlet waits client_timeout at most there too.
-    if (server.keepAliveTimeout > timeoutMs) server.keepAliveTimeout = timeoutMs
     // With a 'timeout' listener, Node leaves every idle socket to us (its keep-alive timeout too).
     server.setTimeout(timeoutMs, (socket: Socket) => {
       const res = (socket as TrackedSocket)[CURRENT_RESPONSE]
@@ -176,6 +202,7 @@ export function applyServerLimits(server: Server, limits: ServerLimits = {}): Se
   return {
     maxClients,
     clientTimeoutSec,
+    keepaliveTimeoutSec,
     get active() {
       return gated.active
     },

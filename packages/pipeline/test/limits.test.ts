@@ -135,17 +135,63 @@ describe('client_timeout', () => {
   })
 })
 
+describe('keepalive_timeout', () => {
+  it('keeps an idle keep-alive connection past client_timeout for keepalive_timeout, advertised in Keep-Alive', async () => {
+    const { port } = await serve(
+      (_req, res) => res.end('hi'),
+      (s) => {
+        applyServerLimits(s, { clientTimeoutSec: 0.2, keepaliveTimeoutSec: 0.8 })
+      },
+    )
+    const { socket, state } = rawClient(port)
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n')
+    await until(() => state.data.endsWith('hi'), 'the first response')
+    expect(state.data).toMatch(/\r\nKeep-Alive: timeout=0\r\n/i)
+    const idleFrom = Date.now()
+    await until(() => state.closed, 'the idle connection to be closed', 15_000)
+    // Node adds keepAliveTimeoutBuffer (1 s) to keepalive_timeout; client_timeout (0.2 s) is not the bound.
+    expect(Date.now() - idleFrom).toBeGreaterThanOrEqual(700)
+  })
+
+  it("0 closes every connection after its response, as Swift's keepalive = False", async () => {
+    const { port } = await serve(
+      (_req, res) => res.end('hi'),
+      (s) => {
+        applyServerLimits(s, { keepaliveTimeoutSec: 0 })
+      },
+    )
+    const { socket, state } = rawClient(port)
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n')
+    await until(() => state.closed, 'the connection to close after the response')
+    expect(state.data).toMatch(/\r\nConnection: close\r\n/i)
+    expect(state.data).toMatch(/hi$/)
+  })
+})
+
 describe('serverLimitsFromConf', () => {
   it("reads max_clients and client_timeout with Swift's defaults, naming a bad key", () => {
-    expect(serverLimitsFromConf({})).toEqual({ maxClients: 1024, clientTimeoutSec: 60 })
+    expect(serverLimitsFromConf({})).toEqual({
+      maxClients: 1024,
+      clientTimeoutSec: 60,
+      keepaliveTimeoutSec: 60,
+    })
     expect(serverLimitsFromConf({ max_clients: ' 10 ', client_timeout: '2.5' })).toEqual({
       maxClients: 10,
       clientTimeoutSec: 2.5,
+      keepaliveTimeoutSec: 2.5,
+    })
+    expect(serverLimitsFromConf({ client_timeout: '30', keepalive_timeout: '0' })).toEqual({
+      maxClients: 1024,
+      clientTimeoutSec: 30,
+      keepaliveTimeoutSec: 0,
     })
     const where = { file: '/etc/swift/object-server.conf', section: 'app:object-server' }
     expect(() => serverLimitsFromConf({ max_clients: '0' }, where)).toThrow(
       /object-server\.conf \[app:object-server\] max_clients/,
     )
     expect(() => serverLimitsFromConf({ client_timeout: 'soon' }, where)).toThrow(/client_timeout/)
+    expect(() => serverLimitsFromConf({ keepalive_timeout: '-1' }, where)).toThrow(
+      /\[app:object-server\] keepalive_timeout/,
+    )
   })
 })

@@ -3,10 +3,12 @@
 // already read, and the HTTP(S) server with Swift's connection settings.
 import type { RequestListener, Server } from 'node:http'
 import { createRequire } from 'node:module'
-import type { ServerConf } from '@forklift/config'
+import { configTrueValue, type ServerConf } from '@forklift/config'
 import type { Logger } from '@forklift/log'
 import { applyServerLimits, loadApp } from '@forklift/pipeline'
 import type { TlsContextOptions } from '@forklift/socket'
+// The subpath: node:net only, where the package's index loads node:tls.
+import { requireProxyProtocol } from '@forklift/socket/proxy-protocol'
 
 // `import ... from 'node:http'` in ESM reads every export of the builtin,
 // which runs its lazy getters and loads undici, tls, crypto and zlib: ~11 MiB
@@ -33,10 +35,18 @@ export function loadServerApp(server: ServerConf, logger: Logger): Promise<Reque
   })
 }
 
+/** Swift's connection options of a server's conf beyond the request limits: `require_proxy_protocol`. */
+export function connectionOptionsFromConf(conf: Record<string, string | undefined>): {
+  requireProxyProtocol: boolean
+} {
+  return { requireProxyProtocol: configTrueValue(conf.require_proxy_protocol) }
+}
+
 /**
  * The HTTP (or, with `tls`, HTTPS) server of one worker: keepalive +
- * TCP_NODELAY on every connection, `max_clients` and `client_timeout`.
- * The caller makes it listen (on a handed-down handle, or in-process).
+ * TCP_NODELAY on every connection, `max_clients`, `client_timeout`,
+ * `keepalive_timeout` and `require_proxy_protocol`. The caller makes it
+ * listen (on a handed-down handle, or in-process).
  */
 export async function createAppServer(
   listener: RequestListener,
@@ -44,6 +54,8 @@ export async function createAppServer(
     keepIdleSec: number
     maxClients: number
     clientTimeoutSec: number
+    keepaliveTimeoutSec: number
+    requireProxyProtocol?: boolean
     tls?: TlsContextOptions | undefined
   },
 ): Promise<Server> {
@@ -66,6 +78,11 @@ export async function createAppServer(
   applyServerLimits(server, {
     maxClients: options.maxClients,
     clientTimeoutSec: options.clientTimeoutSec,
+    keepaliveTimeoutSec: options.keepaliveTimeoutSec,
   })
+  if (options.requireProxyProtocol) {
+    // Swift reads the PROXY line with client_timeout as the socket timeout.
+    requireProxyProtocol(server, { timeoutMs: Math.round(options.clientTimeoutSec * 1000) })
+  }
   return server
 }

@@ -25,6 +25,8 @@ export async function serveInProcess(
     keepIdleSec: plan.bind.keepIdleSec,
     maxClients: plan.maxClients,
     clientTimeoutSec: plan.clientTimeoutSec,
+    keepaliveTimeoutSec: plan.keepaliveTimeoutSec,
+    requireProxyProtocol: plan.requireProxyProtocol,
     tls: ctx.tls,
   })
   const drain = drainable(http, { logger })

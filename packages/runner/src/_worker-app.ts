@@ -6,7 +6,7 @@ import type { Logger } from '@forklift/log'
 import { serverLimitsFromConf } from '@forklift/pipeline'
 import { configuredUser, dropToUser } from '@forklift/privileges'
 import type { TlsContextOptions } from '@forklift/socket'
-import { createAppServer, loadServerApp } from './_app-server.js'
+import { connectionOptionsFromConf, createAppServer, loadServerApp } from './_app-server.js'
 
 /** What the parent tells each worker (JSON over IPC: TLS is PEM text, read while root). */
 export interface WorkerPayload {
@@ -50,6 +50,7 @@ export async function createWorkerServer(
   return await createAppServer(listener, {
     keepIdleSec: payload.keepIdleSec,
     ...serverLimitsFromConf(server.conf, { file: server.file, section: server.section }),
+    ...connectionOptionsFromConf(server.conf),
     tls: payload.tls,
   })
 }

@@ -28,6 +28,10 @@ export interface WsgiPlan {
   user: string | undefined
   maxClients: number
   clientTimeoutSec: number
+  /** Idle keep-alive wait (`keepalive_timeout`, default client_timeout; 0 = no keep-alive). */
+  keepaliveTimeoutSec: number
+  /** Read a PROXY v1 line first on every connection (`require_proxy_protocol`). */
+  requireProxyProtocol: boolean
   staleWorkerTimeoutSec: number
   /** Keep one booted spare worker that takes a dead worker's place at once (`standby_worker`). */
   standby: boolean
@@ -53,6 +57,7 @@ export function planWsgi(confPath: string, options: { section?: string } = {}): 
     workers,
     user: configuredUser(conf),
     ...serverLimitsFromConf(conf, at),
+    requireProxyProtocol: configTrueValue(conf.require_proxy_protocol),
     staleWorkerTimeoutSec,
     standby: workers > 0 && configTrueValue(conf.standby_worker),
   }

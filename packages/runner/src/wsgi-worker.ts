@@ -6,6 +6,7 @@
  * tells it.
  */
 import { loadServerConf } from '@forklift/config'
+import { serverLimitsFromConf } from '@forklift/pipeline'
 import { runPoolWorker } from '@forklift/supervisor/pool-worker'
 import { createWorkerServer, parseWorkerArgs, type WorkerPayload } from './_worker-app.js'
 import { workerLogLines } from './logging.js'
@@ -13,7 +14,11 @@ import { workerLogLines } from './logging.js'
 const { file, section, verbose } = parseWorkerArgs(process.argv.slice(2))
 const server = loadServerConf(file, section ? { section } : {})
 const logger = workerLogLines(server.logName, server.conf, { verbose })
+// Swift's max_clients counts a worker's connections: at the limit it stops
+// accepting and leaves the next ones to its siblings.
+const { maxClients } = serverLimitsFromConf(server.conf, { file, section: server.section })
 await runPoolWorker({
   createServer: ({ data }) => createWorkerServer(server, data as WorkerPayload, logger),
   logger,
+  maxConnections: maxClients,
 })

@@ -24,4 +24,11 @@ export {
   normalizeBindOptions,
   socketOptionsFromConfig,
 } from './options.js'
+export {
+  PROXY_V1_MAX_LINE,
+  type ProxiedAddress,
+  parseProxyV1,
+  type RequireProxyProtocolOptions,
+  requireProxyProtocol,
+} from './proxy-protocol.js'
 export { SSL_WARNING, type TlsContextOptions, tlsContextOptions } from './tls.js'

@@ -5,6 +5,7 @@
  */
 import type { Server as NetServer } from 'node:net'
 import { type Logger, silentLogger } from '@forklift/log'
+import { limitAccepting } from './_accept-limit.js'
 import { nextParentMessage, onParentMessage, tellParent, watchParent } from './_parent.js'
 import { type Drainable, drainable } from './drain.js'
 import { SupervisorError } from './errors.js'
@@ -42,6 +43,13 @@ export interface RunPoolWorkerOptions {
   handleSignals?: boolean
   /** Exit the process (status 0) once drained, 1 when the server cannot start; default true. */
   exit?: boolean
+  /**
+   * Swift's `max_clients`: with this many connections open the worker stops
+   * accepting, and connections wait in the shared socket's kernel queue for
+   * a sibling worker (or for this one, once below the limit). Only on the
+   * parent's shared socket (`{ fd }`); default no limit.
+   */
+  maxConnections?: number
 }
 
 /** A running pool worker. */
@@ -92,6 +100,10 @@ export async function runPoolWorker(options: RunPoolWorkerOptions): Promise<Pool
       'runPoolWorker must run in a process forked by a WorkerPool (no IPC channel)',
     )
   }
+  const { maxConnections } = options
+  if (maxConnections !== undefined && (!Number.isInteger(maxConnections) || maxConnections < 1)) {
+    throw new TypeError(`maxConnections must be an integer >= 1, got ${maxConnections}`)
+  }
   const logger = options.logger ?? silentLogger()
   const exit = options.exit ?? true
   if (options.handleSignals ?? true) {
@@ -126,6 +138,15 @@ export async function runPoolWorker(options: RunPoolWorkerOptions): Promise<Pool
     void tellParent({ forklift: 1, type: 'failed', error: serializeError(err) })
     if (exit) process.exit(1)
     throw err
+  }
+
+  if (options.maxConnections !== undefined && init.listen.kind === 'fd') {
+    limitAccepting(server, {
+      max: options.maxConnections,
+      backlog: init.listen.backlog,
+      stopped: () => drainer.draining,
+      logger,
+    })
   }
 
   let onDrainCalled = false

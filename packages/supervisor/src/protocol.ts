@@ -46,6 +46,15 @@ export interface PoolDrainMessage {
   idleGraceMs: number
 }
 
+/**
+ * Parent → pool worker, with the shared listening socket attached (a fresh
+ * descriptor of it): the answer to `pool-listen-again`.
+ */
+export interface PoolSocketMessage {
+  forklift: 1
+  type: 'pool-socket'
+}
+
 /** A service as a launcher worker imports it: the module resolved by the parent. */
 export interface ResolvedServiceSpec {
   url: string
@@ -108,10 +117,29 @@ export interface SignalMessage {
   signal: NodeJS.Signals
 }
 
+/**
+ * Pool worker → parent: it stopped accepting at its connection limit (which
+ * closed its descriptor of the shared socket) and is below it again: send
+ * the socket (`pool-socket`) so that it can accept anew.
+ */
+export interface PoolListenAgainMessage {
+  forklift: 1
+  type: 'pool-listen-again'
+}
+
 /** Every message a supervisor sends. */
-export type ParentMessage = PoolInitMessage | PoolDrainMessage | ServiceInitMessage
+export type ParentMessage =
+  | PoolInitMessage
+  | PoolDrainMessage
+  | PoolSocketMessage
+  | ServiceInitMessage
 /** Every message a child sends. */
-export type ChildMessage = HelloMessage | ReadyMessage | FailedMessage | SignalMessage
+export type ChildMessage =
+  | HelloMessage
+  | ReadyMessage
+  | FailedMessage
+  | SignalMessage
+  | PoolListenAgainMessage
 
 /** True for a message of this protocol (either direction). */
 export function isProtocolMessage(value: unknown): value is ParentMessage | ChildMessage {

@@ -13,7 +13,7 @@
  * below 1024 bound as root keeps working after privileges are dropped.
  */
 import { EventEmitter } from 'node:events'
-import { Server as NetServer } from 'node:net'
+import { Server as NetServer, Socket as NetSocket } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { type Logger, silentLogger } from '@forklift/log'
 // The options module alone: a worker module that imports runPoolWorker from
@@ -235,6 +235,12 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   readonly #all = new Set<Worker>()
   /** The booted spare of `standby: true`, not yet told anything. */
   #standby: Worker | undefined
+  /**
+   * Per shared socket, a handle on its descriptor that fresh copies are sent
+   * from (see #sendSocket). Never closed: it holds the caller's descriptor,
+   * which the caller closes.
+   */
+  readonly #socketHandles = new WeakMap<PoolSocket, NetSocket>()
   #reloadChain: Promise<void> = Promise.resolve()
   #finishing: Promise<void> | undefined
   readonly #stopped = deferred<void>()
@@ -499,6 +505,9 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       listening.resolve()
       this.emit('listening', { ...info })
     })
+    child.on('message', (m) => {
+      if (m.type === 'pool-listen-again') this.#sendSocket(worker)
+    })
     child.on('exit', (exit) => {
       this.#all.delete(worker)
       const { index } = info
@@ -564,6 +573,38 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       if (!sent) log.debug('could not send init (worker already gone)')
     })
     this.emit('spawn', { ...info })
+  }
+
+  /**
+   * A worker that stopped accepting at max_clients closed its descriptor of
+   * the shared socket; below the limit it asks for the socket again. Node's
+   * IPC passes a descriptor (SCM_RIGHTS) only from a handle: the pool wraps
+   * the caller's descriptor in one, never reading, once per socket.
+   */
+  #sendSocket(w: Worker): void {
+    const { socket } = w.gen
+    if (!('fd' in socket) || w.info.state !== 'listening') return
+    let holder = this.#socketHandles.get(socket)
+    if (!holder) {
+      holder = new NetSocket({ fd: socket.fd, readable: false, writable: false })
+      holder.on('error', (err) => w.log.error({ err }, `shared socket: ${err.message}`))
+      this.#socketHandles.set(socket, holder)
+    }
+    const handle = (holder as NetSocket & { _handle?: unknown })._handle
+    const proc = w.child.process
+    if (!handle || !proc.connected) return
+    try {
+      proc.send(
+        { forklift: 1, type: 'pool-socket' },
+        handle as never,
+        { keepOpen: true },
+        (err) => {
+          if (err) w.log.debug({ err }, 'could not send the socket (worker going)')
+        },
+      )
+    } catch (err) {
+      w.log.debug({ err }, 'could not send the socket (worker going)')
+    }
   }
 
   #listenPlan(gen: Generation): ListenPlan {
