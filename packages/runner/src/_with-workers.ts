@@ -58,6 +58,7 @@ export async function serveWithWorkers(
     logger,
     staleWorkerTimeoutMs: timerMs(plan.staleWorkerTimeoutSec),
     standby: plan.standby,
+    ...(plan.workerTimeoutSec > 0 ? { workerTimeoutMs: timerMs(plan.workerTimeoutSec) } : {}),
   })
   const early = deferStopSignals(logger)
   try {

@@ -33,6 +33,8 @@ export interface WsgiPlan {
   /** Read a PROXY v1 line first on every connection (`require_proxy_protocol`). */
   requireProxyProtocol: boolean
   staleWorkerTimeoutSec: number
+  /** Kill and replace a worker whose event loop is stuck this long (`worker_timeout`; 0 = off, the default). */
+  workerTimeoutSec: number
   /** Keep one booted spare worker that takes a dead worker's place at once (`standby_worker`). */
   standby: boolean
 }
@@ -51,6 +53,9 @@ export function planWsgi(confPath: string, options: { section?: string } = {}): 
   const staleWorkerTimeoutSec = conf.stale_worker_timeout?.trim()
     ? configFloatValue(conf.stale_worker_timeout, where('stale_worker_timeout'), { min: 0 })
     : DEFAULT_STALE_WORKER_TIMEOUT_S
+  const workerTimeoutSec = conf.worker_timeout?.trim()
+    ? configFloatValue(conf.worker_timeout, where('worker_timeout'), { min: 0 })
+    : 0
   return {
     server,
     bind,
@@ -59,6 +64,7 @@ export function planWsgi(confPath: string, options: { section?: string } = {}): 
     ...serverLimitsFromConf(conf, at),
     requireProxyProtocol: configTrueValue(conf.require_proxy_protocol),
     staleWorkerTimeoutSec,
+    workerTimeoutSec,
     standby: workers > 0 && configTrueValue(conf.standby_worker),
   }
 }

@@ -171,6 +171,15 @@ export async function runPoolWorker(options: RunPoolWorkerOptions): Promise<Pool
       if (exit) process.exit(0)
     })
   })
+  if (init.heartbeatMs !== undefined && init.heartbeatMs > 0) {
+    // A timer, so that a beat only leaves when the event loop runs: a loop
+    // blocked by the app sends none and the parent replaces this worker.
+    const beat = setInterval(
+      () => void tellParent({ forklift: 1, type: 'heartbeat' }),
+      init.heartbeatMs,
+    )
+    beat.unref()
+  }
   void tellParent({ forklift: 1, type: 'ready', address: server.address() })
   return worker
 }

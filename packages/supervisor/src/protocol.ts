@@ -37,6 +37,8 @@ export interface PoolInitMessage {
   idleGraceMs: number
   /** How long the worker may drain once its parent is gone. */
   orphanGraceMs: number
+  /** Send a `heartbeat` this often once listening (the pool's worker liveness check); absent = never. */
+  heartbeatMs?: number
 }
 
 /** Parent → pool worker: stop accepting, finish in-flight requests, exit. */
@@ -127,6 +129,12 @@ export interface PoolListenAgainMessage {
   type: 'pool-listen-again'
 }
 
+/** Pool worker → parent: its event loop ran (sent every `heartbeatMs` of its init). */
+export interface HeartbeatMessage {
+  forklift: 1
+  type: 'heartbeat'
+}
+
 /** Every message a supervisor sends. */
 export type ParentMessage =
   | PoolInitMessage
@@ -140,6 +148,7 @@ export type ChildMessage =
   | FailedMessage
   | SignalMessage
   | PoolListenAgainMessage
+  | HeartbeatMessage
 
 /** True for a message of this protocol (either direction). */
 export function isProtocolMessage(value: unknown): value is ParentMessage | ChildMessage {

@@ -105,6 +105,13 @@ export interface WorkerPoolOptions {
    * process; default false.
    */
   standby?: boolean
+  /**
+   * Worker liveness check (gunicorn's `timeout`): a listening or draining
+   * worker whose event loop sent no heartbeat for this long is SIGKILLed,
+   * logged with its pid and how long it was stuck, and replaced like any
+   * worker that died. Default off (0 or absent).
+   */
+  workerTimeoutMs?: number
 }
 
 /** What `reload()` may change; everything else stays as it was. */
@@ -193,7 +200,12 @@ interface Worker {
   gen: Generation
   log: Logger
   listening: Deferred<void>
+  /** `Date.now()` of its last sign of life (heartbeat or ready), for workerTimeoutMs. */
+  lastBeat: number
 }
+
+/** How many heartbeats a worker sends per workerTimeoutMs (so one late beat is no kill). */
+const BEATS_PER_TIMEOUT = 4
 
 function checkSocket(socket: PoolSocket): PoolSocket {
   if (socket instanceof NetServer) {
@@ -492,11 +504,13 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     const listening = deferred<void>()
     // A respawned worker that fails is handled by the exit handler; nobody awaits it.
     listening.promise.catch(() => {})
-    const worker: Worker = { info, child, gen, log, listening }
+    const worker: Worker = { info, child, gen, log, listening, lastBeat: Date.now() }
     this.#all.add(worker)
     child.on('ready', () => {
       if (info.state !== 'starting') return
       info.state = 'listening'
+      worker.lastBeat = Date.now()
+      this.#watchLiveness(worker)
       info.listeningAt = child.readyAt
       log.info(
         { index: info.index, startupMs: info.listeningAt! - info.startedAt },
@@ -506,7 +520,8 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       this.emit('listening', { ...info })
     })
     child.on('message', (m) => {
-      if (m.type === 'pool-listen-again') this.#sendSocket(worker)
+      if (m.type === 'heartbeat') worker.lastBeat = Date.now()
+      else if (m.type === 'pool-listen-again') this.#sendSocket(worker)
     })
     child.on('exit', (exit) => {
       this.#all.delete(worker)
@@ -568,11 +583,47 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       listen: this.#listenPlan(gen),
       idleGraceMs: this.#options.idleGraceMs ?? DEFAULT_IDLE_GRACE_MS,
       orphanGraceMs: this.#options.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS,
+      ...(this.#heartbeatMs() ? { heartbeatMs: this.#heartbeatMs() } : {}),
     }
     void child.send(init).then((sent) => {
       if (!sent) log.debug('could not send init (worker already gone)')
     })
     this.emit('spawn', { ...info })
+  }
+
+  #heartbeatMs(): number | undefined {
+    const timeoutMs = this.#options.workerTimeoutMs
+    if (!timeoutMs || timeoutMs <= 0) return undefined
+    return Math.max(1, Math.floor(timeoutMs / BEATS_PER_TIMEOUT))
+  }
+
+  /**
+   * Checks a listening worker's heartbeats until it exits: silent for
+   * workerTimeoutMs means its event loop is stuck (an app blocking it); it
+   * is SIGKILLed, and its exit, not asked for, respawns it as a crash does.
+   * A worker the pool asked to stop is left to stopGraceMs.
+   */
+  #watchLiveness(w: Worker): void {
+    const timeoutMs = this.#options.workerTimeoutMs
+    const beatMs = this.#heartbeatMs()
+    if (!timeoutMs || !beatMs) return
+    // Decided after the poll phase (setImmediate): beats that arrived while
+    // this parent itself was busy are read first, and count.
+    const check = () => setImmediate(decide)
+    const decide = () => {
+      if (w.info.state !== 'listening' && w.info.state !== 'draining') return
+      const stuckMs = Date.now() - w.lastBeat
+      if (stuckMs <= timeoutMs) {
+        w.child.timer(beatMs, check)
+        return
+      }
+      w.log.error(
+        { worker: w.info.pid, index: w.info.index, stuckMs, workerTimeoutMs: timeoutMs },
+        `Worker ${w.info.pid} stuck for ${stuckMs} ms (no heartbeat within ${timeoutMs} ms): killing it`,
+      )
+      w.child.kill('SIGKILL')
+    }
+    w.child.timer(beatMs, check)
   }
 
   /**
