@@ -59,6 +59,10 @@ export async function serveWithWorkers(
     staleWorkerTimeoutMs: timerMs(plan.staleWorkerTimeoutSec),
     standby: plan.standby,
     ...(plan.workerTimeoutSec > 0 ? { workerTimeoutMs: timerMs(plan.workerTimeoutSec) } : {}),
+    ...(plan.maxRequests > 0
+      ? { maxRequests: plan.maxRequests, maxRequestsJitter: plan.maxRequestsJitter }
+      : {}),
+    ...(plan.maxWorkerRssMib > 0 ? { maxRssBytes: plan.maxWorkerRssMib * 1048576 } : {}),
   })
   const early = deferStopSignals(logger)
   try {

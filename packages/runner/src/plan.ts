@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os'
 import {
   configAutoIntValue,
   configFloatValue,
+  configIntValue,
   configTrueValue,
   loadServerConf,
   type ServerConf,
@@ -35,6 +36,12 @@ export interface WsgiPlan {
   staleWorkerTimeoutSec: number
   /** Kill and replace a worker whose event loop is stuck this long (`worker_timeout`; 0 = off, the default). */
   workerTimeoutSec: number
+  /** Recycle a worker after this many requests (`max_requests`; 0 = never, the default). */
+  maxRequests: number
+  /** Up to this many more per worker, at random (`max_requests_jitter`). */
+  maxRequestsJitter: number
+  /** Recycle a worker whose RSS exceeds this many MiB (`max_worker_rss`; 0 = never, the default). */
+  maxWorkerRssMib: number
   /** Keep one booted spare worker that takes a dead worker's place at once (`standby_worker`). */
   standby: boolean
 }
@@ -56,6 +63,11 @@ export function planWsgi(confPath: string, options: { section?: string } = {}): 
   const workerTimeoutSec = conf.worker_timeout?.trim()
     ? configFloatValue(conf.worker_timeout, where('worker_timeout'), { min: 0 })
     : 0
+  const count = (key: string) =>
+    conf[key]?.trim() ? configIntValue(conf[key], where(key), { min: 0 }) : 0
+  const maxWorkerRssMib = conf.max_worker_rss?.trim()
+    ? configFloatValue(conf.max_worker_rss, where('max_worker_rss'), { min: 0 })
+    : 0
   return {
     server,
     bind,
@@ -65,6 +77,9 @@ export function planWsgi(confPath: string, options: { section?: string } = {}): 
     requireProxyProtocol: configTrueValue(conf.require_proxy_protocol),
     staleWorkerTimeoutSec,
     workerTimeoutSec,
+    maxRequests: count('max_requests'),
+    maxRequestsJitter: count('max_requests_jitter'),
+    maxWorkerRssMib,
     standby: workers > 0 && configTrueValue(conf.standby_worker),
   }
 }

@@ -171,6 +171,18 @@ export async function runPoolWorker(options: RunPoolWorkerOptions): Promise<Pool
       if (exit) process.exit(0)
     })
   })
+  const { maxRequests } = init
+  if (maxRequests !== undefined && maxRequests > 0) {
+    // Counted here, asked for once: the parent forks the replacement, and
+    // this worker serves on until the replacement listens and it is drained.
+    let served = 0
+    const count = () => {
+      if (++served !== maxRequests) return
+      server.off('request', count)
+      void tellParent({ forklift: 1, type: 'pool-recycle', requests: served })
+    }
+    server.on('request', count)
+  }
   if (init.heartbeatMs !== undefined && init.heartbeatMs > 0) {
     // A timer, so that a beat only leaves when the event loop runs: a loop
     // blocked by the app sends none and the parent replaces this worker.

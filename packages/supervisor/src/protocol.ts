@@ -39,6 +39,8 @@ export interface PoolInitMessage {
   orphanGraceMs: number
   /** Send a `heartbeat` this often once listening (the pool's worker liveness check); absent = never. */
   heartbeatMs?: number
+  /** Ask to be replaced (`pool-recycle`) after serving this many requests (max_requests + jitter); absent = never. */
+  maxRequests?: number
 }
 
 /** Parent → pool worker: stop accepting, finish in-flight requests, exit. */
@@ -135,6 +137,13 @@ export interface HeartbeatMessage {
   type: 'heartbeat'
 }
 
+/** Pool worker → parent: replace me (it served `requests`, its `maxRequests`); it keeps serving until told to drain. */
+export interface PoolRecycleMessage {
+  forklift: 1
+  type: 'pool-recycle'
+  requests: number
+}
+
 /** Every message a supervisor sends. */
 export type ParentMessage =
   | PoolInitMessage
@@ -149,6 +158,7 @@ export type ChildMessage =
   | SignalMessage
   | PoolListenAgainMessage
   | HeartbeatMessage
+  | PoolRecycleMessage
 
 /** True for a message of this protocol (either direction). */
 export function isProtocolMessage(value: unknown): value is ParentMessage | ChildMessage {

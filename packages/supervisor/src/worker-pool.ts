@@ -20,6 +20,7 @@ import { type Logger, silentLogger } from '@forklift/log'
 // here must not load the socket package's binding code.
 import { DEFAULT_BACKLOG } from '@forklift/socket/options'
 import { type Deferred, deferred } from './_deferred.js'
+import { procRssBytes } from './_proc-rss.js'
 import { type Child, checkWorkers, describeExit, forkChild } from './child.js'
 import { SupervisorError } from './errors.js'
 import {
@@ -112,6 +113,20 @@ export interface WorkerPoolOptions {
    * worker that died. Default off (0 or absent).
    */
   workerTimeoutMs?: number
+  /**
+   * Recycle a worker after it served this many requests (gunicorn's
+   * `max_requests`; http(s) servers), each worker at a limit raised by a
+   * random 0 … `maxRequestsJitter` so that they do not all go at once.
+   * Recycling is seamless: the replacement listens before the old worker
+   * drains. Default off.
+   */
+  maxRequests?: number
+  /** See `maxRequests`; default 0. */
+  maxRequestsJitter?: number
+  /** Recycle (seamlessly, as `maxRequests`) a worker whose resident set grows beyond this many bytes; default off. */
+  maxRssBytes?: number
+  /** How often the pool reads each worker's RSS for `maxRssBytes`; default 1000 ms. */
+  rssCheckIntervalMs?: number
 }
 
 /** What `reload()` may change; everything else stays as it was. */
@@ -202,7 +217,13 @@ interface Worker {
   listening: Deferred<void>
   /** `Date.now()` of its last sign of life (heartbeat or ready), for workerTimeoutMs. */
   lastBeat: number
+  /** A replacement is being started for it (max_requests, RSS). */
+  recycling?: boolean
 }
+
+export const DEFAULT_RSS_CHECK_INTERVAL_MS = 1000
+/** After a replacement failed to start, the next attempt for the same worker waits this long. */
+const RECYCLE_RETRY_MS = 5000
 
 /** How many heartbeats a worker sends per workerTimeoutMs (so one late beat is no kill). */
 const BEATS_PER_TIMEOUT = 4
@@ -253,6 +274,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
    * which the caller closes.
    */
   readonly #socketHandles = new WeakMap<PoolSocket, NetSocket>()
+  #rssTimer: NodeJS.Timeout | undefined
   #reloadChain: Promise<void> = Promise.resolve()
   #finishing: Promise<void> | undefined
   readonly #stopped = deferred<void>()
@@ -336,6 +358,13 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     this.#logger.info({ workers: this.pids(), generation: gen.number }, 'all workers listening')
     // Forked after the workers, so that it does not slow their start.
     this.#refillStandby()
+    if (this.#options.maxRssBytes) {
+      this.#rssTimer = setInterval(
+        () => this.#checkRss(),
+        this.#options.rssCheckIntervalMs ?? DEFAULT_RSS_CHECK_INTERVAL_MS,
+      )
+      this.#rssTimer.unref()
+    }
     this.emit('ready')
   }
 
@@ -444,6 +473,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     const from = this.#state
     this.#state = state
     this.#respawner.cancel()
+    clearInterval(this.#rssTimer)
     this.#logger.info(
       { from, workers: [...this.#all].map((w) => w.info.pid) },
       state === 'draining' ? 'draining workers' : 'stopping workers',
@@ -522,6 +552,9 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     child.on('message', (m) => {
       if (m.type === 'heartbeat') worker.lastBeat = Date.now()
       else if (m.type === 'pool-listen-again') this.#sendSocket(worker)
+      else if (m.type === 'pool-recycle') {
+        this.#recycle(worker, `served ${m.requests} requests (max_requests)`)
+      }
     })
     child.on('exit', (exit) => {
       this.#all.delete(worker)
@@ -584,11 +617,78 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       idleGraceMs: this.#options.idleGraceMs ?? DEFAULT_IDLE_GRACE_MS,
       orphanGraceMs: this.#options.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS,
       ...(this.#heartbeatMs() ? { heartbeatMs: this.#heartbeatMs() } : {}),
+      ...(this.#options.maxRequests ? { maxRequests: this.#requestLimit() } : {}),
     }
     void child.send(init).then((sent) => {
       if (!sent) log.debug('could not send init (worker already gone)')
     })
     this.emit('spawn', { ...info })
+  }
+
+  /** max_requests plus this worker's share of the jitter (gunicorn: randint(0, jitter)). */
+  #requestLimit(): number {
+    const jitter = Math.max(0, Math.floor(this.#options.maxRequestsJitter ?? 0))
+    return this.#options.maxRequests! + Math.floor(Math.random() * (jitter + 1))
+  }
+
+  /**
+   * Replaces a serving worker seamlessly: a new worker for its slot is
+   * forked and, once it listens, takes the slot while the old one drains
+   * (staleWorkerTimeoutMs bounds it). A replacement that fails leaves the
+   * old worker serving; it is tried again later.
+   */
+  #recycle(w: Worker, why: string): void {
+    const { index } = w.info
+    if (
+      w.recycling ||
+      this.#state !== 'running' ||
+      w.gen !== this.#gen ||
+      w.info.state !== 'listening' ||
+      this.#slots[index] !== w
+    ) {
+      return
+    }
+    w.recycling = true
+    w.log.info({ index, reason: why }, `Recycling worker ${w.info.pid}: ${why}`)
+    const fresh = this.#fork(w.gen)
+    this.#activate(fresh, index)
+    fresh.listening.promise.then(
+      () => {
+        const mine = this.#slots[index]
+        const serving = this.#state === 'running' && fresh.gen === this.#gen
+        if (serving && (mine === w || mine === undefined)) {
+          this.#slots[index] = fresh
+          if (mine === w) this.#drainWorker(w, this.#options.staleWorkerTimeoutMs)
+          w.log.info(
+            { index, replacement: fresh.info.pid },
+            `Worker ${fresh.info.pid} replaced worker ${w.info.pid}`,
+          )
+        } else {
+          void this.#terminate(fresh, this.#options.stopGraceMs)
+        }
+      },
+      (err: Error) => {
+        w.log.error({ err, index }, `replacement for worker ${w.info.pid} failed: ${err.message}`)
+        w.child.timer(RECYCLE_RETRY_MS, () => {
+          w.recycling = false
+          this.#recycle(w, why)
+        })
+      },
+    )
+  }
+
+  /** Reads the RSS of each serving worker and recycles those above maxRssBytes. */
+  #checkRss(): void {
+    const limit = this.#options.maxRssBytes
+    if (!limit || this.#state !== 'running') return
+    for (const w of this.#slots) {
+      if (!w || w.recycling || w.info.state !== 'listening') continue
+      const rss = procRssBytes(w.info.pid)
+      if (rss !== undefined && rss > limit) {
+        const mib = (n: number) => `${Math.round(n / 1048576)} MiB`
+        this.#recycle(w, `RSS ${mib(rss)} above ${mib(limit)} (max_worker_rss)`)
+      }
+    }
   }
 
   #heartbeatMs(): number | undefined {
