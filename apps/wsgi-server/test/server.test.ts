@@ -196,6 +196,11 @@ describe('--test-config', () => {
     ['a missing bind_port', '', /object-server\.conf.*bind_port/],
     ['a bad workers value', 'workers = many', /object-server\.conf.*workers/],
     ['a bad max_clients value', 'max_clients = lots', /object-server\.conf.*max_clients/],
+    ['a bad keepalive_timeout', 'keepalive_timeout = -1', /object-server\.conf.*keepalive_timeout/],
+    ['a bad worker_timeout', 'worker_timeout = soon', /object-server\.conf.*worker_timeout/],
+    ['a bad max_requests', 'max_requests = 1.5', /object-server\.conf.*max_requests/],
+    ['a bad max_requests_jitter', 'max_requests_jitter = -2', /object-server\.conf.*max_requests_jitter/],
+    ['a bad max_worker_rss', 'max_worker_rss = 1G', /object-server\.conf.*max_worker_rss/],
   ])('exits 1 with one line naming the key on %s', async (_what, extra, pattern) => {
     const dir = tempDir()
     const conf = writeConf(dir, { port: 1, extra })
