@@ -199,7 +199,11 @@ describe('--test-config', () => {
     ['a bad keepalive_timeout', 'keepalive_timeout = -1', /object-server\.conf.*keepalive_timeout/],
     ['a bad worker_timeout', 'worker_timeout = soon', /object-server\.conf.*worker_timeout/],
     ['a bad max_requests', 'max_requests = 1.5', /object-server\.conf.*max_requests/],
-    ['a bad max_requests_jitter', 'max_requests_jitter = -2', /object-server\.conf.*max_requests_jitter/],
+    [
+      'a bad max_requests_jitter',
+      'max_requests_jitter = -2',
+      /object-server\.conf.*max_requests_jitter/,
+    ],
     ['a bad max_worker_rss', 'max_worker_rss = 1G', /object-server\.conf.*max_worker_rss/],
   ])('exits 1 with one line naming the key on %s', async (_what, extra, pattern) => {
     const dir = tempDir()

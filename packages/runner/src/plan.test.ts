@@ -38,6 +38,42 @@ describe('planWsgi', () => {
     })
   })
 
+  it("reads Swift's connection options and the worker health keys, off by default", () => {
+    const defaults = planWsgi(conf(SERVER), { section: 'object-server' })
+    expect(defaults).toMatchObject({
+      keepaliveTimeoutSec: 60,
+      requireProxyProtocol: false,
+      workerTimeoutSec: 0,
+      maxRequests: 0,
+      maxRequestsJitter: 0,
+      maxWorkerRssMib: 0,
+    })
+    const file = conf(
+      SERVER.replace(
+        'workers = 3',
+        [
+          'workers = 3',
+          'client_timeout = 30',
+          'keepalive_timeout = 75',
+          'require_proxy_protocol = yes',
+          'worker_timeout = 20',
+          'max_requests = 1000',
+          'max_requests_jitter = 50',
+          'max_worker_rss = 512',
+        ].join('\n'),
+      ),
+    )
+    expect(planWsgi(file, { section: 'object-server' })).toMatchObject({
+      clientTimeoutSec: 30,
+      keepaliveTimeoutSec: 75,
+      requireProxyProtocol: true,
+      workerTimeoutSec: 20,
+      maxRequests: 1000,
+      maxRequestsJitter: 50,
+      maxWorkerRssMib: 512,
+    })
+  })
+
   it('an empty user keeps the current one', () => {
     const plan = planWsgi(conf(SERVER.replace('workers = 3', 'workers = 3\nuser =')))
     expect(plan.user).toBeUndefined()
