@@ -2,9 +2,11 @@
 // maxRequests/maxRssBytes (seamless recycling) and the workers'
 // maxConnections (accepting paused at the limit).
 import { once } from 'node:events'
+import { rmSync, writeFileSync } from 'node:fs'
 import { Agent } from 'node:http'
 import { connect, type Socket } from 'node:net'
-import { waitFor } from '@forklift/test-utils'
+import { join } from 'node:path'
+import { tempDir, waitFor } from '@forklift/test-utils'
 import { describe, expect, onTestFinished, test } from 'vitest'
 import type { PoolWorkerExit } from '../dist/worker-pool.js'
 import { fixture } from './helpers.js'
@@ -87,6 +89,33 @@ describe('WorkerPool worker health', () => {
     expect(lines.some((l) => /served 1\d requests \(max_requests\)/.test(l.msg))).toBe(true)
     await waitFor(() => pool.workers().every((w) => w.state === 'listening'), 'old ones gone')
     expect(pool.pids()).toHaveLength(2)
+  })
+
+  test('a replacement that fails to start leaves the old worker serving, and is tried again', async () => {
+    const socket = handoffSocket()
+    const { logger, lines } = recordingLogger()
+    const broken = join(tempDir(), 'broken')
+    const pool = testPool({
+      socket,
+      module: HEALTH,
+      workers: 1,
+      maxRequests: 3,
+      args: ['', broken],
+      logger,
+    })
+    await pool.start()
+    const [old] = pool.pids()
+    writeFileSync(broken, '')
+    for (let i = 0; i < 3; i++) expect((await get(socket.port)).body.pid).toBe(old)
+    await waitFor(
+      () => lines.some((l) => l.msg.startsWith(`replacement for worker ${old} failed`)),
+      'the replacement to fail',
+    )
+    expect((await get(socket.port)).body.pid).toBe(old)
+    expect(pool.pids()).toEqual([old])
+    rmSync(broken)
+    await waitFor(() => pool.pids()[0] !== old, 'the retry to replace it', 20_000)
+    expect((await get(socket.port)).body.pid).toBe(pool.pids()[0])
   })
 
   test('maxRssBytes: a worker above the ceiling is replaced, the replacement listening first', async () => {
