@@ -32,12 +32,15 @@ export function limitAccepting(
     asking = true
     void tellParent({ forklift: 1, type: 'pool-listen-again' })
   }
+  // One shared listener, not a closure per connection: this runs for every
+  // connection of every worker (max_clients always has a value).
+  const onClose = () => {
+    open--
+    resumeIfBelow()
+  }
   const onConnection = (socket: Socket) => {
     open++
-    socket.once('close', () => {
-      open--
-      resumeIfBelow()
-    })
+    socket.once('close', onClose)
     if (open >= max && !paused && !stopped()) {
       paused = true
       // net.Server's close alone: http.Server#close would also drop idle
