@@ -10,6 +10,12 @@ export {
   type ManagerOptions,
 } from './manager.js'
 export {
+  RELOAD_EXIT,
+  RELOADABLE_SCRIPTS,
+  type ReloadPidOptions,
+  reloadPid,
+} from './reload.js'
+export {
   type CommandOptions,
   type InstanceStatus,
   Server,

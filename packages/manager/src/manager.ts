@@ -1,9 +1,11 @@
 import { delimiter, dirname } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import type { ReloadWatch } from '@forklift/notify/reload'
 import { ensureRunDir } from '@forklift/paths'
 import type { Writer } from './_util.js'
 import { ManagerError } from './errors.js'
 import { type ServerFamily, SWIFT_FAMILY } from './family.js'
+import { awaitReload, watchReload } from './reload.js'
 import {
   type CommandOptions,
   type InstanceStatus,
@@ -366,17 +368,76 @@ export class Manager {
     return this.#result(status)
   }
 
-  /** seamlessly re-exec, then shutdown of old listen sockets on supporting servers */
+  /**
+   * seamlessly re-exec, then shutdown of old listen sockets on supporting
+   * servers. Unlike swift-init, waits (up to `killWait` seconds; not with
+   * `wait: false`) until each server says the reload is done or refused on
+   * its notification socket, and counts a refusal, a timeout or an exit as a
+   * failure, printing why.
+   */
   async reloadSeamless(opts: CommandOptions = {}): Promise<number> {
     const seamless = { ...opts, graceful: false, seamless: true }
+    const timeoutMs = (opts.killWait ?? KILL_WAIT_SECONDS) * 1000
     let status = 0
+    const waits: Promise<number>[] = []
     for (const server of this.servers) {
-      if (server.stop(seamless).size === 0) {
+      const watches = new Map<number, ReloadWatch>()
+      let unwatched = 0
+      const before = (pid: number, sig: NodeJS.Signals | 0): boolean => {
+        if (sig !== 'SIGUSR1' || opts.wait === false) return true
+        try {
+          watches.set(pid, watchReload(pid))
+          return true
+        } catch (err) {
+          // Someone holds the pid's name: what arrives there cannot be ours to read.
+          this.#print(
+            `Could not bind the notification socket of ${server} (${pid}): ${(err as Error).message}; not signalled`,
+          )
+          unwatched += 1
+          return false
+        }
+      }
+      const signalled = server.stop(seamless, before)
+      if (signalled.size === 0 && unwatched === 0) {
         this.#print(`No ${server} running`)
         status += 1
       }
+      status += unwatched
+      for (const [pid, watch] of watches) {
+        if (!signalled.has(pid)) {
+          watch.close()
+          continue
+        }
+        waits.push(this.#reported(server, watch, timeoutMs, opts.verbose === true))
+      }
     }
+    for (const st of await Promise.all(waits)) status += st
     return this.#result(status)
+  }
+
+  async #reported(
+    server: Server,
+    watch: ReloadWatch,
+    timeoutMs: number,
+    verbose: boolean,
+  ): Promise<number> {
+    const result = await awaitReload(watch, timeoutMs)
+    const who = `${server} (${watch.pid})`
+    switch (result.state) {
+      case 'done':
+        // Silent, as swift-init: only -v says more.
+        if (verbose) this.#print(`${who} reloaded${result.status ? `: ${result.status}` : ''}`)
+        return 0
+      case 'refused':
+        this.#print(`${who} refused the reload: ${result.reason}`)
+        return 1
+      case 'exited':
+        this.#print(`${who} exited while reloading`)
+        return 1
+      case 'timeout':
+        this.#print(`Timed out after ${timeoutMs / 1000} seconds waiting for ${who} to reload`)
+        return 1
+    }
   }
 
   /** alias for reload */

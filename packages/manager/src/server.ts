@@ -94,6 +94,12 @@ export interface InstanceStatus {
   state: 'running' | 'stopped' | 'stale' | 'invalid' | 'foreign'
 }
 
+/**
+ * Called with a checked pid right before it is signalled (reload-seamless
+ * binds the pid's notification socket here); false: do not signal it.
+ */
+export type BeforeSignal = (pid: number, sig: NodeJS.Signals | 0) => boolean
+
 function signalNumber(sig: NodeJS.Signals | 0): number {
   return sig === 0 ? 0 : osConstants.signals[sig]
 }
@@ -249,7 +255,11 @@ export class Server {
    * a pid whose /proc cmdline does not name the server is never signalled.
    * Returns the pids that are alive (and were signalled) → their pid files.
    */
-  signalPids(sig: NodeJS.Signals | 0, opts: CommandOptions = {}): Map<number, string> {
+  signalPids(
+    sig: NodeJS.Signals | 0,
+    opts: CommandOptions = {},
+    before?: BeforeSignal,
+  ): Map<number, string> {
     const pids = new Map<number, string>()
     for (const pidFile of this.pidFiles(opts)) {
       const info = this.#inspect(pidFile)
@@ -259,12 +269,17 @@ export class Server {
         removePidFile(pidFile)
         continue
       }
-      if (this.#signalPid(sig, info, opts.verbose)) pids.set(info.pid, pidFile)
+      if (this.#signalPid(sig, info, opts.verbose, before)) pids.set(info.pid, pidFile)
     }
     return pids
   }
 
-  #signalPid(sig: NodeJS.Signals | 0, info: PidFileInfo, verbose?: boolean): boolean {
+  #signalPid(
+    sig: NodeJS.Signals | 0,
+    info: PidFileInfo,
+    verbose?: boolean,
+    before?: BeforeSignal,
+  ): boolean {
     const pid = info.pid!
     // swift-init words a removal by what /proc says: no entry at all is
     // stale; an entry whose cmdline is not the server (a stranger, or a
@@ -295,6 +310,7 @@ export class Server {
       this.#print(`No permission to signal PID ${pid}`)
       return false
     }
+    if (before && !before(pid, sig)) return false
     try {
       process.kill(pid, sig)
     } catch (err) {
@@ -315,17 +331,17 @@ export class Server {
   }
 
   /** SIGTERM, or SIGHUP (graceful) / SIGUSR1 (seamless) where the family says the server supports it. */
-  killRunningPids(opts: CommandOptions = {}): Map<number, string> {
+  killRunningPids(opts: CommandOptions = {}, before?: BeforeSignal): Map<number, string> {
     const { family } = this.#ctx
     let sig: NodeJS.Signals = 'SIGTERM'
     if (opts.graceful && family.gracefulServers.includes(this.server)) sig = 'SIGHUP'
     else if (opts.seamless && family.seamlessServers.includes(this.server)) sig = 'SIGUSR1'
-    return this.signalPids(sig, opts)
+    return this.signalPids(sig, opts, before)
   }
 
   /** Sends the stop signal; returns the pids signalled. */
-  stop(opts: CommandOptions = {}): Map<number, string> {
-    return this.killRunningPids(opts)
+  stop(opts: CommandOptions = {}, before?: BeforeSignal): Map<number, string> {
+    return this.killRunningPids(opts, before)
   }
 
   /**

@@ -1,6 +1,8 @@
-import { existsSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { UnixDatagramSocket } from '@forklift/posix/unix-dgram'
 import { alive, waitGone } from '@forklift/test-utils'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { Sandbox } from './_sandbox.js'
 
 describe('start, status, stop', () => {
@@ -155,7 +157,7 @@ describe('graceful and seamless signals', () => {
     )
   })
 
-  it('reload-seamless: SIGUSR1 without waiting; nothing running is exit 1', async () => {
+  it('reload-seamless: SIGUSR1, then the server says it is done; nothing running is exit 1', async () => {
     const sb = new Sandbox().install('object-server', 'proxy-server')
     sb.conf('object-server.conf')
     sb.conf('proxy-server.conf')
@@ -166,8 +168,73 @@ describe('graceful and seamless signals', () => {
     expect(sb.take()).toBe(`Signal object-server  pid: ${pid}  signal: 10\n`)
     await sb.waitForEvent((e) => e.event === 'SIGUSR1' && e.pid === pid)
     expect(alive(pid)).toBe(true)
+    expect(await sb.manager(['object']).reloadSeamless({ verbose: true })).toBe(0)
+    expect(sb.take()).toContain(`object-server (${pid}) reloaded: fixture reloaded\n`)
     expect(await sb.manager(['proxy']).run('reload-seamless')).toBe(1)
     expect(sb.take()).toBe('No proxy-server running\n')
+  })
+
+  it('reload-seamless: a refused reload is exit 1 with the reason; silence is a timeout', async () => {
+    const sb = new Sandbox().install('object-server')
+    const conf = sb.conf('object-server.conf')
+    await sb.manager(['object']).start()
+    const pid = sb.readPid('object-server.pid')
+    sb.take()
+    writeFileSync(conf, `${readFileSync(conf, 'utf8')}reload_refuse = workers: not a number\n`)
+    expect(await sb.manager(['object']).reloadSeamless()).toBe(1)
+    expect(sb.take()).toBe(
+      `Signal object-server  pid: ${pid}  signal: 10\nobject-server (${pid}) refused the reload: workers: not a number\n`,
+    )
+    writeFileSync(conf, `${readFileSync(conf, 'utf8')}reload_silent = true\n`)
+    expect(await sb.manager(['object']).reloadSeamless({ killWait: 1 })).toBe(1)
+    expect(sb.take()).toContain(
+      `Timed out after 1 seconds waiting for object-server (${pid}) to reload\n`,
+    )
+    // -w: signal and return, as swift-init.
+    expect(await sb.manager(['object']).reloadSeamless({ wait: false })).toBe(0)
+    expect(alive(pid)).toBe(true)
+  })
+
+  it('reload-seamless: a datagram from another process does not count, and a squatter blocks the signal', async () => {
+    const sb = new Sandbox().install('object-server')
+    const conf = sb.conf('object-server.conf', { reload_silent: 'true' })
+    await sb.manager(['object']).start()
+    const pid = sb.readPid('object-server.pid')
+    sb.take()
+    // A forger: another process sends the server's words to its socket.
+    const forger = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { notifyReloadSocket, reloadOutcomeState } from '@forklift/notify/reload'
+const t = setInterval(() => {
+  notifyReloadSocket('RELOADING=1', ${pid})
+  notifyReloadSocket(reloadOutcomeState({ ok: true }), ${pid})
+}, 20)
+setTimeout(() => clearInterval(t), 30000)`,
+      ],
+      { cwd: import.meta.dirname, stdio: 'ignore' },
+    )
+    onTestFinished(() => {
+      forger.kill('SIGKILL')
+    })
+    expect(await sb.manager(['object']).reloadSeamless({ killWait: 2 })).toBe(1)
+    expect(sb.take()).toContain('Timed out after 2 seconds')
+    forger.kill('SIGKILL')
+
+    // A squatter holds the pid's name first: nothing is signalled.
+    const squatter = new UnixDatagramSocket().bind(`@swift-notifications\0${pid}`)
+    onTestFinished(() => squatter.close())
+    const before = sb.eventList().filter((e) => e.event === 'SIGUSR1').length
+    writeFileSync(conf, readFileSync(conf, 'utf8').replace('reload_silent = true', ''))
+    expect(await sb.manager(['object']).reloadSeamless()).toBe(1)
+    expect(sb.take()).toMatch(
+      new RegExp(
+        `Could not bind the notification socket of object-server \\(${pid}\\): .*EADDRINUSE.*; not signalled`,
+      ),
+    )
+    expect(sb.eventList().filter((e) => e.event === 'SIGUSR1')).toHaveLength(before)
   })
 
   it('kill: stop, and no error when nothing runs', async () => {

@@ -4,6 +4,7 @@ import type { RequestListener } from 'node:http'
 import type { AddressInfo, Server as NetServer } from 'node:net'
 import { formatError } from '@forklift/errors'
 import { notifyReady, notifyReloading, notifyStopping } from '@forklift/notify'
+import type { ReloadOutcome } from '@forklift/notify/reload'
 import { dropToUser } from '@forklift/privileges'
 import { drainable } from '@forklift/supervisor/drain'
 import { DEFAULT_IDLE_GRACE_MS } from '@forklift/supervisor/worker-pool'
@@ -60,6 +61,7 @@ export async function serveInProcess(
     },
     async reload() {
       await notifyReloading(notifyOpts)
+      let outcome: ReloadOutcome
       try {
         const next = planWsgi(plan.server.file, ctx.section ? { section: ctx.section } : {})
         if (!sameBind(next.bind, plan.bind) || next.workers !== 0) {
@@ -69,10 +71,13 @@ export async function serveInProcess(
         }
         listener = await loadServerApp(next.server, logger)
         logger.info('reloaded the app in process')
+        outcome = { ok: true, status: 'reloaded the app in process' }
       } catch (err) {
         logger.error({ err }, `reload failed, keeping the running app: ${formatError(err)}`)
+        outcome = { ok: false, reason: formatError(err) }
       }
       await notifyReady(notifyOpts)
+      return outcome
     },
   })
   logger.info(`Exited (${process.pid})`)

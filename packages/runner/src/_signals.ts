@@ -2,6 +2,7 @@
 // drains and exits, SIGUSR1 reloads seamlessly.
 import { formatError } from '@forklift/errors'
 import type { Logger } from '@forklift/log'
+import { notifyReloadSocket, type ReloadOutcome, reloadOutcomeState } from '@forklift/notify/reload'
 
 const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGUSR1'] as const
 
@@ -9,8 +10,8 @@ const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGUSR1'] as const
 export interface SignalHandlers {
   /** `now`: SIGTERM/SIGINT (stop at once); otherwise SIGHUP (drain, then exit). */
   stop(now: boolean): Promise<void>
-  /** SIGUSR1: a seamless reload. */
-  reload(): Promise<void>
+  /** SIGUSR1: a seamless reload; what it ended in goes to swift-reload's socket. */
+  reload(): Promise<ReloadOutcome>
 }
 
 /**
@@ -39,7 +40,19 @@ export function serveSignals(logger: Logger, handlers: SignalHandlers): Promise<
       logger.info(`SIGUSR1 received (${process.pid})`)
       if (stopping) return
       queue = queue
-        .then(() => handlers.reload())
+        .then(async () => {
+          // Swift's per-pid socket: a swift-reload (or swift-init
+          // reload-seamless) waiting on it learns when we began and how it ended.
+          notifyReloadSocket('RELOADING=1')
+          let outcome: ReloadOutcome
+          try {
+            outcome = await handlers.reload()
+          } catch (err) {
+            logger.error({ err }, `reload failed: ${formatError(err)}`)
+            outcome = { ok: false, reason: formatError(err) }
+          }
+          notifyReloadSocket(reloadOutcomeState(outcome))
+        })
         .catch((err) => logger.error({ err }, `reload failed: ${formatError(err)}`))
     }
     const listeners = {

@@ -2,6 +2,7 @@
 // new generation of workers (on a new socket when the bind options changed).
 import { formatError } from '@forklift/errors'
 import { notifyReady, notifyReloading, notifyStopping } from '@forklift/notify'
+import type { ReloadOutcome } from '@forklift/notify/reload'
 import { checkUser } from '@forklift/privileges'
 import { bindHandoffSocket, type TlsContextOptions, tlsContextOptions } from '@forklift/socket'
 import { WorkerPool } from '@forklift/supervisor/worker-pool'
@@ -101,7 +102,7 @@ export async function serveWithWorkers(
       } catch (err) {
         logger.error({ err }, `reload refused, keeping the running workers: ${formatError(err)}`)
         await notifyReady(notifyOpts)
-        return
+        return { ok: false, reason: formatError(err) }
       }
       const old = socket
       const rebind = !sameBind(next.bind, current.bind)
@@ -116,10 +117,11 @@ export async function serveWithWorkers(
         } catch (err) {
           logger.error({ err }, `reload refused: ${formatError(err)}`)
           await notifyReady(notifyOpts)
-          return
+          return { ok: false, reason: formatError(err) }
         }
       }
       const nextPayload = workerPayload(next, ctx, verbose, tls)
+      let outcome: ReloadOutcome
       try {
         await pool.reload({
           data: nextPayload,
@@ -131,14 +133,17 @@ export async function serveWithWorkers(
         if (next.workers === 0) logger.warn('workers = 0 needs a restart; keeping worker processes')
         current = next
         if (rebind) old.close()
+        outcome = { ok: true, status: `reloaded: ${pool.pids().length} workers` }
       } catch (err) {
         if (rebind) {
           socket.close()
           socket = old
         }
         logger.error({ err }, `reload failed, keeping the running workers: ${formatError(err)}`)
+        outcome = { ok: false, reason: formatError(err) }
       }
       await notifyReady(notifyOpts)
+      return outcome
     },
   })
   early.replay()

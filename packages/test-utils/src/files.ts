@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs'
+import { pathToFileURL } from 'node:url'
 
 /**
  * The JSON lines of `file` written so far, [] while it does not exist. A last
@@ -20,11 +21,13 @@ export function readJsonLines<T = Record<string, unknown>>(file: string): T[] {
 }
 
 /**
- * Copies a Node script to `dest` (mode 0755) with its shebang naming this very
- * Node binary: under pnpm the first `node` on PATH is a shell shim that runs
- * node as its child instead of exec'ing it, so pids recorded would be the shim's.
+ * Installs an ES module script at `dest` (mode 0755): a two-line program,
+ * its shebang naming this very Node binary (under pnpm the first `node` on
+ * PATH is a shell shim that runs node as its child instead of exec'ing it,
+ * so pids recorded would be the shim's), that imports `source` where it
+ * lies, so the script's own imports resolve from its package.
  */
 export function installNodeScript(source: string, dest: string): void {
-  const text = readFileSync(source, 'utf8').replace(/^#!.*\n/, `#!${process.execPath}\n`)
+  const text = `#!${process.execPath}\nimport ${JSON.stringify(pathToFileURL(source).href)}\n`
   writeFileSync(dest, text, { mode: 0o755 })
 }
