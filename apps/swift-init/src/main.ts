@@ -204,3 +204,4 @@ export const swiftInit = defineCommand({
 export function main(argv: readonly string[] = process.argv.slice(2)): Promise<never> {
   return runMain(swiftInit, argv)
 }
+export { reloadMain, swiftReload } from './reload.js'

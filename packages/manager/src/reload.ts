@@ -69,6 +69,19 @@ function serverUids(pid: number): number[] | undefined {
   return info ? [...new Set(info.uids)] : undefined
 }
 
+/**
+ * Where a server's program is in its argv: the one argument under a bin/
+ * that is not an interpreter, named swift-* or forklift-*; else undefined.
+ */
+function scriptAt(info: ProcessInfo): number | undefined {
+  const found = info.cmdline.flatMap((c, i) =>
+    c.includes('/bin/') && !/^(node|nodejs|python[\d.]*|env|sh)$/.test(basename(c)) ? [i] : [],
+  )
+  if (found.length !== 1) return undefined
+  const name = basename(info.cmdline[found[0]!]!)
+  return name.startsWith('swift-') || name.startsWith('forklift-') ? found[0] : undefined
+}
+
 /** How waiting on one pid went, in swift-init's words. */
 export interface WatchedReload {
   pid: number
@@ -130,13 +143,21 @@ export async function reloadPid(pid: number, options: ReloadPidOptions = {}): Pr
     complain(`Failed to get process information for ${pid}`)
     return RELOAD_EXIT.badPid
   }
-  // The program is the one argument under a bin/ that is not the interpreter.
-  const scriptIndex = info.cmdline.flatMap((c, i) =>
-    c.includes('/bin/') && !/^(node|nodejs|python[\d.]*|env|sh)$/.test(basename(c)) ? [i] : [],
-  )
-  const script = scriptIndex.length === 1 ? basename(info.cmdline[scriptIndex[0]!]!) : undefined
-  if (!script || !(script.startsWith('swift-') || script.startsWith('forklift-'))) {
-    complain(`Non-swift process: ${JSON.stringify(info.cmdline.join(' '))}`)
+  const at = scriptAt(info)
+  const script = at === undefined ? undefined : basename(info.cmdline[at]!)
+  if (at === undefined || !script) {
+    // Our workers run the worker module, not the server's binary: name
+    // their manager when the session leader is one.
+    const leader = info.sid !== pid ? processInfo(info.sid) : undefined
+    const leaderAt = leader && scriptAt(leader)
+    const leaderScript = leaderAt === undefined ? undefined : basename(leader!.cmdline[leaderAt]!)
+    if (leaderScript && RELOADABLE_SCRIPTS.includes(leaderScript)) {
+      complain(
+        `Process appears to be a ${leaderScript} worker, not a manager. Did you mean ${info.sid}?`,
+      )
+    } else {
+      complain(`Non-swift process: ${JSON.stringify(info.cmdline.join(' '))}`)
+    }
     return RELOAD_EXIT.badPid
   }
   if (!RELOADABLE_SCRIPTS.includes(script)) {
@@ -153,7 +174,7 @@ export async function reloadPid(pid: number, options: ReloadPidOptions = {}): Pr
   // server) must never get its program run with our privileges.
   if (info.uids[1] === process.geteuid?.()) {
     if (options.verbose) say(`Checking config for ${script}`)
-    const ok = await testConfig(info, scriptIndex[0]!, options.env ?? process.env)
+    const ok = await testConfig(info, at, options.env ?? process.env)
     if (!ok) {
       complain('Failed to validate config')
       return RELOAD_EXIT.failed
