@@ -28,8 +28,13 @@ async function site(extra = 'workers = 2') {
     },
   )
   const port = await freePort()
-  const conf = (more: string, message: string, atPort = port) =>
-    writeConf(etc, { port: atPort, extra: `${extra}\nbind_timeout = 1\n${more}`, message })
+  const conf = (more: string, message: string, atPort = port, app?: string) =>
+    writeConf(etc, {
+      port: atPort,
+      extra: `${extra}\nbind_timeout = 1\n${more}`,
+      message,
+      ...(app ? { app } : {}),
+    })
   conf('', 'before')
   const pidFile = join(run, 'object-server.pid')
   onTestFinished(() => {
@@ -145,5 +150,22 @@ describe('reload that reports its outcome', () => {
     )
     expect((await s.swiftReload(String(process.pid))).code).toBe(2)
     expect(workers.some(alive)).toBe(false)
+  })
+
+  it('workers = 0: an app that does not load is refused with its name, the running app serves on', async () => {
+    const s = await site('workers = 0')
+    expect((await s.swiftInit('start')).code).toBe(0)
+    const pid = s.pid()
+    s.conf('', 'after')
+    expect((await s.swiftInit('reload-seamless')).code).toBe(0)
+    expect(await body(s.port)).toContain('after')
+    s.conf('', 'never', s.port, './no-such-app.mjs#app')
+    const refused = await s.swiftInit('reload-seamless')
+    expect(refused.code).toBe(1)
+    expect(refused.out).toMatch(
+      new RegExp(`object-server \\(${pid}\\) refused the reload: .*no-such-app\\.mjs`),
+    )
+    expect(await body(s.port)).toContain('after')
+    expect(s.pid()).toBe(pid)
   })
 })
