@@ -70,6 +70,14 @@ async function listening(): Promise<{ port: number }> {
   return { port: (srv.address() as AddressInfo).port }
 }
 
+/** The live workers of `pid` once there are `n` (the old generation of a reload drains a while). */
+function settled(pid: number, n = 2): Promise<number[]> {
+  return waitFor(() => {
+    const live = childPids(pid).filter(alive)
+    return live.length === n ? live.sort() : undefined
+  }, `${n} workers`)
+}
+
 async function body(port: number): Promise<string> {
   return (await get(`http://127.0.0.1:${port}/`)).body
 }
@@ -84,7 +92,7 @@ describe('reload that reports its outcome', () => {
     expect(done.code, done.out).toBe(0)
     // Done means done: the new config answers at once, no polling.
     expect(await body(s.port)).toContain('after')
-    const workers = childPids(pid).filter(alive)
+    const workers = await settled(pid)
 
     s.conf('workers = many', 'broken')
     const refused = await s.swiftInit('reload-seamless')
@@ -101,11 +109,7 @@ describe('reload that reports its outcome', () => {
     expect(bindRefused.code).toBe(1)
     expect(bindRefused.out).toContain('refused the reload')
     expect(bindRefused.out).toContain(`${held.port}`)
-    await waitFor(
-      () => workers.every(alive) && childPids(pid).filter(alive).length === 2,
-      'the old workers to stay',
-    )
-    expect(childPids(pid).filter(alive).sort()).toEqual([...workers].sort())
+    expect(await settled(pid)).toEqual(workers)
     expect(await body(s.port)).toContain('after')
     expect((await s.swiftInit('stop')).code).toBe(0)
   })
@@ -124,7 +128,7 @@ describe('reload that reports its outcome', () => {
     expect(done.out).toContain('Process is READY')
     expect(done.out).toContain(`Reloaded ${BIN}`)
     expect(await body(s.port)).toContain('after')
-    const after = childPids(pid).filter(alive)
+    const after = await settled(pid)
 
     // A config the check rejects: never signalled.
     s.conf('workers = many', 'broken')
@@ -139,7 +143,7 @@ describe('reload that reports its outcome', () => {
     const refused = await s.swiftReload(String(pid))
     expect(refused.code).toBe(1)
     expect(refused.out).toMatch(new RegExp(`Reload of ${BIN} refused: .*${held.port}`))
-    expect(childPids(pid).filter(alive).sort()).toEqual([...after].sort())
+    expect(await settled(pid)).toEqual(after)
     expect(await body(s.port)).toContain('after')
 
     // A worker is not a manager; a stranger is not a server.
@@ -149,7 +153,7 @@ describe('reload that reports its outcome', () => {
       `Process appears to be a ${BIN} worker, not a manager. Did you mean ${pid}?`,
     )
     expect((await s.swiftReload(String(process.pid))).code).toBe(2)
-    expect(workers.some(alive)).toBe(false)
+    await waitFor(() => !workers.some(alive), 'the first workers to have drained')
   })
 
   it('workers = 0: an app that does not load is refused with its name, the running app serves on', async () => {
