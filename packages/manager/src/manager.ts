@@ -17,6 +17,9 @@ import {
 /** Seconds `stop` waits for servers to die by default (`-k`). */
 export const KILL_WAIT_SECONDS = 15
 const WATCH_INTERVAL_MS = 100
+// How long reload-seamless waits for a server's first word before taking it
+// for one that does not report (ours and Swift's say RELOADING=1 at once).
+const QUIET_MS = 5_000
 
 /** Options of a {@link Manager}. */
 export interface ManagerOptions {
@@ -421,7 +424,10 @@ export class Manager {
     timeoutMs: number,
     verbose: boolean,
   ): Promise<number> {
-    const result = await awaitReload(watch, timeoutMs)
+    // A server that says nothing at all does not speak the protocol (Swift's
+    // before 2.35, Debian's 2.30.1): signalled, as swift-init, and told.
+    const quietMs = Math.min(timeoutMs, QUIET_MS)
+    const result = await awaitReload(watch, timeoutMs, undefined, quietMs)
     const who = `${server} (${watch.pid})`
     switch (result.state) {
       case 'done':
@@ -437,6 +443,11 @@ export class Manager {
       case 'timeout':
         this.#print(`Timed out after ${timeoutMs / 1000} seconds waiting for ${who} to reload`)
         return 1
+      case 'silent':
+        this.#print(
+          `${who} said nothing on its notification socket in ${quietMs / 1000} seconds: signalled, outcome unknown`,
+        )
+        return 0
     }
   }
 

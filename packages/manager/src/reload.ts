@@ -102,9 +102,15 @@ export async function awaitReload(
   watch: ReloadWatch,
   timeoutMs: number,
   onLine?: (line: string) => void,
+  quietMs?: number,
 ): Promise<ReloadResult> {
   try {
-    return await watch.wait({ timeoutMs, alive: () => processAlive(watch.pid), onLine })
+    return await watch.wait({
+      timeoutMs,
+      alive: () => processAlive(watch.pid),
+      ...(onLine ? { onLine } : {}),
+      ...(quietMs !== undefined ? { quietMs } : {}),
+    })
   } finally {
     watch.close()
   }
@@ -222,6 +228,7 @@ export async function reloadPid(pid: number, options: ReloadPidOptions = {}): Pr
       complain(`${script} (${pid}) exited while reloading`)
       return RELOAD_EXIT.failed
     case 'timeout':
+    case 'silent':
       complain(`Timed out reloading ${script}`)
       return RELOAD_EXIT.timeout
   }

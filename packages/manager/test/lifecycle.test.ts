@@ -174,7 +174,7 @@ describe('graceful and seamless signals', () => {
     expect(sb.take()).toBe('No proxy-server running\n')
   })
 
-  it('reload-seamless: a refused reload is exit 1 with the reason; silence is a timeout', async () => {
+  it('reload-seamless: a refused reload is exit 1 with the reason; a hung one a timeout; a silent server is only signalled', async () => {
     const sb = new Sandbox().install('object-server')
     const conf = sb.conf('object-server.conf')
     await sb.manager(['object']).start()
@@ -185,10 +185,16 @@ describe('graceful and seamless signals', () => {
     expect(sb.take()).toBe(
       `Signal object-server  pid: ${pid}  signal: 10\nobject-server (${pid}) refused the reload: workers: not a number\n`,
     )
-    writeFileSync(conf, `${readFileSync(conf, 'utf8')}reload_silent = true\n`)
+    writeFileSync(conf, `${readFileSync(conf, 'utf8')}reload_hang = true\n`)
     expect(await sb.manager(['object']).reloadSeamless({ killWait: 1 })).toBe(1)
     expect(sb.take()).toContain(
       `Timed out after 1 seconds waiting for object-server (${pid}) to reload\n`,
+    )
+    // A server that does not speak the protocol (Swift before 2.35): signalled, as swift-init.
+    writeFileSync(conf, `${readFileSync(conf, 'utf8')}reload_silent = true\n`)
+    expect(await sb.manager(['object']).reloadSeamless({ killWait: 1 })).toBe(0)
+    expect(sb.take()).toContain(
+      `object-server (${pid}) said nothing on its notification socket in 1 seconds: signalled, outcome unknown\n`,
     )
     // -w: signal and return, as swift-init.
     expect(await sb.manager(['object']).reloadSeamless({ wait: false })).toBe(0)
@@ -197,7 +203,8 @@ describe('graceful and seamless signals', () => {
 
   it('reload-seamless: a datagram from another process does not count, and a squatter blocks the signal', async () => {
     const sb = new Sandbox().install('object-server')
-    const conf = sb.conf('object-server.conf', { reload_silent: 'true' })
+    // It says RELOADING=1 and never READY=1: only a forged READY=1 could end the wait well.
+    const conf = sb.conf('object-server.conf', { reload_hang: 'true' })
     await sb.manager(['object']).start()
     const pid = sb.readPid('object-server.pid')
     sb.take()
@@ -227,7 +234,7 @@ setTimeout(() => clearInterval(t), 30000)`,
     const squatter = new UnixDatagramSocket().bind(`@swift-notifications\0${pid}`)
     onTestFinished(() => squatter.close())
     const before = sb.eventList().filter((e) => e.event === 'SIGUSR1').length
-    writeFileSync(conf, readFileSync(conf, 'utf8').replace('reload_silent = true', ''))
+    writeFileSync(conf, readFileSync(conf, 'utf8').replace('reload_hang = true', ''))
     expect(await sb.manager(['object']).reloadSeamless()).toBe(1)
     expect(sb.take()).toMatch(
       new RegExp(

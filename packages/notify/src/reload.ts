@@ -59,11 +59,15 @@ export type ReloadResult =
   | { state: 'refused'; reason: string }
   | { state: 'timeout' }
   | { state: 'exited' }
+  /** Not a word within `quietMs`: a server that does not report (Swift before 2.35). */
+  | { state: 'silent' }
 
 /** Options of {@link ReloadWatch.wait}. */
 export interface ReloadWaitOptions {
   /** Give up after this long (default 300 s, as swift-reload). */
   timeoutMs?: number
+  /** Give up sooner, as `silent`, when nothing at all arrived this long. */
+  quietMs?: number
   /** Polled while waiting: false once the server is gone (then `exited`). */
   alive?: () => boolean
   /** Told each accepted datagram's lines (swift-reload -v). */
@@ -120,10 +124,14 @@ export class ReloadWatch {
    * skipped.
    */
   async wait(options: ReloadWaitOptions = {}): Promise<ReloadResult> {
-    const deadline = Date.now() + (options.timeoutMs ?? 300_000)
+    const start = Date.now()
+    const deadline = start + (options.timeoutMs ?? 300_000)
+    const quietUntil = options.quietMs === undefined ? Infinity : start + options.quietMs
     let reloading = false
+    let heard = false
     for (;;) {
       for (let fields = this.#queue.shift(); fields; fields = this.#queue.shift()) {
+        heard = true
         if (options.onLine) for (const [k, v] of fields) options.onLine(`${k}=${v}`)
         if (fields.get('RELOADING') === '1') reloading = true
         if (fields.get('READY') !== '1' || !reloading) continue
@@ -133,7 +141,9 @@ export class ReloadWatch {
         }
         return { state: 'done', status }
       }
-      const left = deadline - Date.now()
+      const now = Date.now()
+      if (!heard && now >= quietUntil) return { state: 'silent' }
+      const left = (heard ? deadline : Math.min(deadline, quietUntil)) - now
       if (left <= 0) return { state: 'timeout' }
       if (options.alive && !options.alive()) {
         // A last look: it may have said its piece just before exiting.

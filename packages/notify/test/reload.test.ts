@@ -66,6 +66,7 @@ console.log('sent')`,
     const sent = new Promise((r) => forger.stdout!.once('data', r))
     await sent
     expect(await w.wait({ timeoutMs: 500 })).toEqual({ state: 'timeout' })
+    expect(await w.wait({ timeoutMs: 5_000, quietMs: 300 })).toEqual({ state: 'silent' })
     expect(await w.wait({ timeoutMs: 5_000, alive: () => false })).toEqual({ state: 'exited' })
   })
 
