@@ -5,7 +5,7 @@ import { ensureRunDir } from '@forklift/paths'
 import type { Writer } from './_util.js'
 import { ManagerError } from './errors.js'
 import { type ServerFamily, SWIFT_FAMILY } from './family.js'
-import { awaitReload, watchReload } from './reload.js'
+import { awaitReload, reloadWatchClass, watchReload } from './reload.js'
 import {
   type CommandOptions,
   type InstanceStatus,
@@ -383,13 +383,14 @@ export class Manager {
     const timeoutMs = (opts.killWait ?? KILL_WAIT_SECONDS) * 1000
     let status = 0
     const waits: Promise<number>[] = []
+    const Watch = opts.wait === false ? undefined : await reloadWatchClass()
     for (const server of this.servers) {
       const watches = new Map<number, ReloadWatch>()
       let unwatched = 0
       const before = (pid: number, sig: NodeJS.Signals | 0): boolean => {
-        if (sig !== 'SIGUSR1' || opts.wait === false) return true
+        if (sig !== 'SIGUSR1' || !Watch) return true
         try {
-          watches.set(pid, watchReload(pid))
+          watches.set(pid, watchReload(Watch, pid))
           return true
         } catch (err) {
           // Someone holds the pid's name: what arrives there cannot be ours to read.

@@ -9,7 +9,7 @@
 import { readFileSync, readlinkSync } from 'node:fs'
 import { basename } from 'node:path'
 import { isForkliftError } from '@forklift/errors'
-import { type ReloadResult, ReloadWatch } from '@forklift/notify/reload'
+import type { ReloadResult, ReloadWatch } from '@forklift/notify/reload'
 import { readCmdline } from '@forklift/paths'
 import type { Writer } from './_util.js'
 
@@ -92,9 +92,16 @@ export interface WatchedReload {
  * Binds `pid`'s reload socket; call {@link ReloadWatch.wait} after the
  * signal. Throws (E_SYSCALL EADDRINUSE when someone else holds the name).
  */
-export function watchReload(pid: number): ReloadWatch {
-  const uids = serverUids(pid)
-  return new ReloadWatch(pid, uids)
+export function watchReload(Watch: typeof ReloadWatch, pid: number): ReloadWatch {
+  return new Watch(pid, serverUids(pid))
+}
+
+/**
+ * The watch class, loaded on first use: status and stop, which must be
+ * quick, never load the datagram socket (nor its native addon).
+ */
+export async function reloadWatchClass(): Promise<typeof ReloadWatch> {
+  return (await import('@forklift/notify/reload')).ReloadWatch
 }
 
 /** Waits for the outcome, then unbinds. */
@@ -197,7 +204,7 @@ export async function reloadPid(pid: number, options: ReloadPidOptions = {}): Pr
   }
   let watch: ReloadWatch
   try {
-    watch = watchReload(pid)
+    watch = watchReload(await reloadWatchClass(), pid)
   } catch (e) {
     complain(`Could not bind notification socket: ${errorText(e)}`)
     return RELOAD_EXIT.failed
