@@ -43,14 +43,17 @@ async function site(extra = 'workers = 2') {
     } catch {}
   })
   const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, NOTIFY_SOCKET: '' }
-  const cmd = async (script: string, args: string[]) => {
-    const p = spawnCollect(process.execPath, [script, ...args], { env })
+  const cmd = async (script: string, args: string[], withEnv = env) => {
+    const p = spawnCollect(process.execPath, [script, ...args], { env: withEnv })
     const e = await p.closed
     return { code: e.code, out: `${p.stdout()}${p.stderr()}` }
   }
   const swiftInit = (...args: string[]) =>
     cmd(SWIFT_INIT, ['object', ...args, '--conf-dir', etc, '-r', run])
-  const swiftReload = (...args: string[]) => cmd(SWIFT_RELOAD, args)
+  // The machine's older node first on PATH: the config check must run on
+  // the server's own Node, not on whatever `node` PATH finds.
+  const swiftReload = (...args: string[]) =>
+    cmd(SWIFT_RELOAD, args, { ...env, PATH: `/usr/local/bin:/usr/bin:/bin:${env.PATH}` })
   return {
     port,
     conf,

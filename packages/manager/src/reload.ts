@@ -25,13 +25,15 @@ export const RELOADABLE_SCRIPTS: readonly string[] = Object.freeze([
   'forklift-wsgi-server',
 ])
 
-/** What /proc says about a process: its argv, session, uids, and cwd. */
+/** What /proc says about a process: its argv, session, uids, cwd and executable. */
 export interface ProcessInfo {
   cmdline: string[]
   sid: number
   /** Real and effective uid. */
   uids: [number, number]
   cwd: string | undefined
+  /** The binary it runs (/proc/<pid>/exe; a replaced one by the path it had). */
+  exe: string | undefined
 }
 
 /** Reads /proc/<pid>: undefined when it is gone or unreadable. */
@@ -46,11 +48,16 @@ export function processInfo(pid: number): ProcessInfo | undefined {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8')
     const uidLine = /^Uid:\s+(\d+)\s+(\d+)/m.exec(status)
     if (!uidLine || !Number.isInteger(sid) || raw.length === 0) return undefined
-    let cwd: string | undefined
-    try {
-      cwd = readlinkSync(`/proc/${pid}/cwd`)
-    } catch {}
-    return { cmdline, sid, uids: [Number(uidLine[1]), Number(uidLine[2])], cwd }
+    const link = (what: string) => {
+      try {
+        return readlinkSync(`/proc/${pid}/${what}`)
+      } catch {
+        return undefined
+      }
+    }
+    // An upgraded binary reads "<path> (deleted)": the path now holds the new one.
+    const exe = link('exe')?.replace(/ \(deleted\)$/, '')
+    return { cmdline, sid, uids: [Number(uidLine[1]), Number(uidLine[2])], cwd: link('cwd'), exe }
   } catch {
     return undefined
   }
@@ -241,13 +248,19 @@ export async function reloadPid(pid: number, options: ReloadPidOptions = {}): Pr
   }
 }
 
-// Runs `<script> <its args> --test-config` where the server runs, on this
-// PATH's node (the shim picks it): what a reload would load, checked first.
+// Runs the server's own command line plus --test-config, where it runs and
+// on the Node binary it runs (by path: an upgraded Node is the one a reload
+// forks), as swift-reload runs `cmd + ['--test-config']`: what a reload
+// would load, checked first. Not the script alone: PATH's node may be older.
 async function testConfig(info: ProcessInfo, at: number, env: NodeJS.ProcessEnv): Promise<boolean> {
   const { spawn } = process.getBuiltinModule('node:child_process')
-  const [script, ...args] = info.cmdline.slice(at)
+  const rest = info.cmdline.slice(at + 1).filter((a) => a !== 'verbose')
+  const [file, ...argv] =
+    at > 0
+      ? [info.exe ?? info.cmdline[0]!, ...info.cmdline.slice(1, at + 1), ...rest]
+      : [info.cmdline[0]!, ...rest]
   return new Promise((resolve) => {
-    const child = spawn(script!, [...args.filter((a) => a !== 'verbose'), '--test-config'], {
+    const child = spawn(file!, [...argv, '--test-config'], {
       cwd: info.cwd,
       env,
       stdio: ['ignore', 'inherit', 'inherit'],
