@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events'
 import { isForkliftError } from '@forklift/errors'
 import { type Logger, silentLogger } from '@forklift/log'
 import { notifyReady, notifyReloading, notifyStopping } from '@forklift/notify'
+import { armDeadline } from './_deadline.js'
 import { deferred } from './_deferred.js'
 import { procStatFields } from './_proc-stat.js'
 import { SupervisorError } from './errors.js'
@@ -67,6 +68,15 @@ export interface LauncherOptions {
   handleSignals?: boolean
   /** Call `process.exit(code)` when done; default false (`wait()` resolves the code). */
   exit?: boolean
+  /**
+   * Hold the stop deadline whatever the services do, as oslo's alarm and
+   * `os._exit(1)`: when graceful_shutdown_timeout runs out (or on SIGINT),
+   * the process exits with status 1 shortly after `wait()` resolves, even if
+   * something still holds its event loop — or blocks it (a watchdog thread
+   * interrupts a blocked main thread; SIGKILL is its last resort). Default:
+   * true when the launcher handles signals, i.e. owns the process.
+   */
+  hardExit?: boolean
   /** Override the daemon check used on SIGHUP (see `isDaemon()`). */
   daemon?: boolean | (() => boolean)
   /** Send READY=1 / RELOADING=1 / STOPPING=1 when NOTIFY_SOCKET is set; default true. */
@@ -104,7 +114,10 @@ export abstract class LauncherBase extends EventEmitter {
   #result = deferred<number>()
   #undoSignals: (() => void) | undefined
   /** Holds the event loop open until done, as oslo's blocking wait() holds the process. */
-  #keepAlive: NodeJS.Timeout | undefined = setInterval(() => {}, 1 << 30)
+  #keepAlive: NodeJS.Timeout | undefined
+  readonly #hardExit: boolean
+  #disarm: (() => void) | undefined
+  #exitTimer: NodeJS.Timeout | undefined
   #state: LauncherState = 'running'
   /** True once `wait()` was called: the caller has launched everything it will. */
   protected waiting = false
@@ -131,7 +144,11 @@ export abstract class LauncherBase extends EventEmitter {
     this.restartMethod = method
     this.reloadConfig = options.reloadConfig
     this.mutateConfig = options.mutateConfig
-    if (options.handleSignals ?? true) this.#undoSignals = this.#installSignalHandlers()
+    const handleSignals = options.handleSignals ?? true
+    this.#hardExit = options.hardExit ?? handleSignals
+    // Only once the options are accepted: a rejected launcher leaves nothing behind.
+    this.#keepAlive = setInterval(() => {}, 1 << 30)
+    if (handleSignals) this.#undoSignals = this.#installSignalHandlers()
   }
 
   /** running, reloading, stopping or done. */
@@ -217,6 +234,38 @@ export abstract class LauncherBase extends EventEmitter {
     if (this.#options.exit) process.exit(code)
   }
 
+  /**
+   * Arms the stop deadline `ms` from now (with `hardExit`; 0 = no deadline):
+   * a thread that interrupts a blocked main thread once it passed, so the
+   * main loop's own deadline timer runs. Re-arming replaces it.
+   */
+  protected armStopDeadline(ms: number): void {
+    if (!this.#hardExit || ms <= 0) return
+    this.#disarm?.()
+    this.#disarm = armDeadline(ms, (err) =>
+      this.logger.warn({ err }, `stop deadline watchdog unavailable: ${err.message}`),
+    )
+  }
+
+  /** The stop ended in time: no watchdog any more. */
+  protected disarmStopDeadline(): void {
+    this.#disarm?.()
+    this.#disarm = undefined
+  }
+
+  /**
+   * The deadline passed (or SIGINT): with `hardExit`, the process exits with
+   * status 1 in a moment, whatever still holds (or blocks, through the
+   * watchdog) its event loop — time for `wait()`'s callers to log.
+   */
+  protected exitSoon(): void {
+    if (!this.#hardExit || this.#exitTimer) return
+    process.exitCode = 1
+    this.#exitTimer = setTimeout(() => process.exit(1), HARD_EXIT_AFTER_MS)
+    // A blocked main thread never runs that timer: the watchdog interrupts it.
+    this.armStopDeadline(1)
+  }
+
   protected isDaemon(): boolean {
     const d = this.#options.daemon
     if (typeof d === 'boolean') return d
@@ -247,6 +296,8 @@ export abstract class LauncherBase extends EventEmitter {
     this.emit('signal', signal)
     if (signal === 'SIGINT') {
       this.logger.info('Caught SIGINT signal, instantaneous exiting')
+      // Before abort(): a service's stop(false) may block this very thread.
+      this.exitSoon()
       this.abort()
       this.finish(1)
       return
@@ -271,6 +322,9 @@ export abstract class LauncherBase extends EventEmitter {
     void this.stop()
   }
 }
+
+/** How long `wait()`'s callers have after the deadline before a hard exit. */
+const HARD_EXIT_AFTER_MS = 200
 
 /** A one-line message for any thrown value. */
 export function formatMessage(err: unknown): string {

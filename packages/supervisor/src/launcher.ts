@@ -176,32 +176,45 @@ export class ServiceLauncher extends LauncherBase {
     this.notify('ready')
   }
 
-  /** Graceful stop of every service within graceful_shutdown_timeout; resolves the exit status. */
+  /**
+   * Graceful stop of every service within graceful_shutdown_timeout (those
+   * whose start failed too, as oslo does); resolves the exit status. With
+   * `hardExit`, the deadline holds even when a service blocks the event loop.
+   */
   stop(): Promise<number> {
     this.#stopping ??= (async () => {
       this.state = 'stopping'
       this.emit('stopping')
       this.notify('stopping')
-      const clean = await this.#stopServices()
-      const code = clean && !this.#failed ? 0 : 1
+      this.armStopDeadline(this.gracefulShutdownMs)
+      const outcome = await this.#stopServices()
+      const code = outcome === 'stopped' && !this.#failed ? 0 : 1
+      if (outcome === 'timeout') this.exitSoon()
+      else this.disarmStopDeadline()
       this.finish(code)
       return code
     })()
     return this.#stopping
   }
 
-  /** Stops (gracefully) and waits for every service; false when the timeout ran out or a stop threw. */
-  async #stopServices(): Promise<boolean> {
+  /**
+   * Stops (gracefully) and waits for every service: `stopped`, `errors` when
+   * a stop threw, `timeout` when graceful_shutdown_timeout ran out.
+   */
+  async #stopServices(): Promise<'stopped' | 'errors' | 'timeout'> {
     let errors = 0
-    const pending = new Set(this.#entries.filter((e) => e.state !== 'failed'))
+    // A service whose start failed is stopped too: it may hold what it began.
+    const pending = new Set(this.#entries.filter((e) => e.service && e.state !== 'stopped'))
+    // The deadline timer first: it must be due before anything below can block this thread.
+    const timeout = timeoutPromise(this.gracefulShutdownMs)
     const all = Promise.all(
       [...pending].map(async (e) => {
         try {
           await e.starting
-          if (e.service && e.state === 'running') {
+          if (e.service && (e.state === 'running' || e.state === 'failed')) {
             await e.service.stop(true)
             await e.service.wait()
-            e.state = 'stopped'
+            if (e.state === 'running') e.state = 'stopped'
           }
         } catch (err) {
           errors++
@@ -214,7 +227,6 @@ export class ServiceLauncher extends LauncherBase {
         }
       }),
     )
-    const timeout = timeoutPromise(this.gracefulShutdownMs)
     const outcome = await Promise.race([all.then(() => 'stopped' as const), timeout.promise])
     timeout.clear()
     if (outcome === 'timeout') {
@@ -223,9 +235,9 @@ export class ServiceLauncher extends LauncherBase {
         { services: names, gracefulShutdownTimeout: this.gracefulShutdownMs / 1000 },
         `Graceful shutdown timeout exceeded (${this.gracefulShutdownMs / 1000} s), exiting with ${names.length} service(s) still running: ${names.join(', ')}`,
       )
-      return false
+      return 'timeout'
     }
-    return errors === 0
+    return errors === 0 ? 'stopped' : 'errors'
   }
 
   protected readonly restartSubject = 'services'
@@ -244,7 +256,10 @@ export class ServiceLauncher extends LauncherBase {
    */
   protected async restartServices(): Promise<void> {
     if (this.restartMethod === 'reload') {
-      if (!(await this.#stopServices())) {
+      this.armStopDeadline(this.gracefulShutdownMs)
+      const outcome = await this.#stopServices()
+      this.disarmStopDeadline()
+      if (outcome !== 'stopped') {
         this.#failed = true
         void this.stop()
         return

@@ -30,6 +30,7 @@ interface LauncherConfig {
   daemon?: boolean
   execArgv?: string[]
   usr1AfterMs?: number[]
+  onlyReturn?: boolean
 }
 
 interface Launcher extends Proc {
@@ -168,6 +169,82 @@ describe('ServiceLauncher (in a real process)', () => {
     l.child.kill('SIGINT')
     expect(await l.exited).toEqual({ code: 1, signal: null })
     expect(Date.now() - t0).toBeLessThan(2000)
+  })
+
+  describe('a stop() that blocks the event loop is ended at the deadline (watchdog thread)', () => {
+    /** Exit status and how long after `t0` it came. */
+    async function exitAfter(l: Launcher, t0: number) {
+      const exit = await l.exited
+      return { ...exit, ms: Date.now() - t0 }
+    }
+
+    it('SIGTERM with graceful_shutdown_timeout 2: status 1 at the deadline', async () => {
+      const l = startLauncher({
+        launcher: 'service',
+        services: [{ options: { mode: 'block-stop' } }],
+        gracefulShutdownTimeout: 2,
+      })
+      await l.next('ready')
+      const t0 = Date.now()
+      l.child.kill('SIGTERM')
+      await l.next('stop')
+      const { code, signal, ms } = await exitAfter(l, t0)
+      console.log(`blocked stop after SIGTERM: exit ${code} after ${ms} ms (deadline 2000)`)
+      expect({ code, signal }).toEqual({ code: 1, signal: null })
+      expect(ms).toBeGreaterThanOrEqual(1900)
+      expect(ms).toBeLessThan(2000 + 3000)
+      // The main thread was interrupted, and logged the timeout itself.
+      await l.logLine(/Graceful shutdown timeout exceeded \(2 s\)/)
+    })
+
+    it('SIGINT: status 1 at once although stop(false) blocks', async () => {
+      const l = startLauncher({
+        launcher: 'service',
+        services: [{ options: { mode: 'block-stop' } }],
+        gracefulShutdownTimeout: 60,
+      })
+      await l.next('ready')
+      const t0 = Date.now()
+      l.child.kill('SIGINT')
+      await l.next('stop')
+      const { code, signal, ms } = await exitAfter(l, t0)
+      console.log(`blocked stop after SIGINT: exit ${code} after ${ms} ms`)
+      expect({ code, signal }).toEqual({ code: 1, signal: null })
+      expect(ms).toBeLessThan(3000)
+    })
+
+    it('the timeout, when stop() hangs and the app only returns: the process still ends, status 1', async () => {
+      const l = startLauncher({
+        launcher: 'service',
+        // hang-stop leaves the service's 60 s timer holding the event loop.
+        services: [{ options: { mode: 'hang-stop' } }],
+        gracefulShutdownTimeout: 2,
+        onlyReturn: true,
+      })
+      await l.next('ready')
+      const t0 = Date.now()
+      l.child.kill('SIGTERM')
+      await l.next('exit', (e) => e.code === 1)
+      const { code, signal, ms } = await exitAfter(l, t0)
+      expect({ code, signal }).toEqual({ code: 1, signal: null })
+      expect(ms).toBeGreaterThanOrEqual(1900)
+      expect(ms).toBeLessThan(2000 + 3000)
+    })
+
+    it('stop() is called after a failed start(); when it blocks, the deadline holds', async () => {
+      const l = startLauncher({
+        launcher: 'service',
+        services: [{ options: { mode: 'fail-start-block-stop' } }],
+        gracefulShutdownTimeout: 2,
+      })
+      const t0 = Date.now()
+      await l.next('stop')
+      const { code, signal, ms } = await exitAfter(l, t0)
+      expect({ code, signal }).toEqual({ code: 1, signal: null })
+      expect(ms).toBeGreaterThanOrEqual(1900)
+      expect(ms).toBeLessThan(2000 + 4000)
+      await l.logLine(/Error starting service .*refusing to start/)
+    })
   })
 
   it('SIGHUP as a daemon (no controlling terminal): re-reads config and restarts; RELOADING=1 then READY=1', async () => {
