@@ -3,6 +3,8 @@
 // SIGINT and SIGHUP mean here what they mean in a single-process service),
 // reporting to the parent when its service started, failed to start, or got
 // a signal. It exits soon after the parent dies, even a SIGKILLed one.
+
+import type { Logger } from '@forklift/log'
 import { exitAfterTelling, nextParentMessage, tellParent, watchParent } from './_parent.js'
 import type { ServiceLauncher } from './launcher.js'
 import { serializeError } from './protocol.js'
@@ -12,10 +14,18 @@ import { serializeError } from './protocol.js'
 const deps = Promise.all([import('./launcher.js'), import('@forklift/log')])
 
 let launcher: ServiceLauncher | undefined
+let log: Logger | undefined
+/** The parent died under us: whatever the service's stop says, this is no clean exit. */
+let orphaned = false
+
+/** oslo's line when a worker finds its parent gone. */
+const PARENT_DIED_MESSAGE = 'Parent process has died unexpectedly, exiting'
 
 const watch = watchParent({
   exitCode: 1,
   onParentDeath: async () => {
+    orphaned = true
+    log?.error({ parent: process.ppid }, PARENT_DIED_MESSAGE)
     // A dead parent cannot hear us: nothing to report, just stop.
     launcher?.removeAllListeners('ready')
     await launcher?.stop()
@@ -31,6 +41,7 @@ void nextParentMessage('service-init').then(async (msg) => {
   const logger = msg.log
     ? createLogger({ ...msg.log, bindings: { ...msg.log.bindings, ...bindings } })
     : silentLogger()
+  log = logger
   const l = new ServiceLauncher({
     logger,
     gracefulShutdownTimeout: msg.gracefulShutdownTimeout,
@@ -56,7 +67,8 @@ void nextParentMessage('service-init').then(async (msg) => {
       void tellParent({ forklift: 1, type: 'failed', error: serializeError(result.error) })
     }
   })
-  l.wait().then(exitAfterTelling)
+  // An orphan's stop may well be clean: its exit must still say something went wrong.
+  l.wait().then((code) => exitAfterTelling(orphaned ? Math.max(code, 1) : code))
 })
 
 void tellParent({ forklift: 1, type: 'hello' })

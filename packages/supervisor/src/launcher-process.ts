@@ -30,7 +30,12 @@ import {
   type ServiceInitMessage,
 } from './protocol.js'
 import { FORKING_TOO_FAST_MESSAGE, ForkRateLimiter, Respawner } from './rate-limit.js'
-import { type ResolvedServiceSpec, resolveServiceSpec, type ServiceSpec } from './service-spec.js'
+import {
+  checkServiceArg,
+  type ResolvedServiceSpec,
+  resolveServiceSpec,
+  type ServiceSpec,
+} from './service-spec.js'
 
 /** Options of a ProcessLauncher. */
 export interface ProcessLauncherOptions extends LauncherOptions {
@@ -127,6 +132,7 @@ export class ProcessLauncher extends LauncherBase {
     workers = 1,
     options: ProcessLaunchOptions = {},
   ): LaunchedService {
+    checkServiceArg(spec, false)
     checkWorkers(workers)
     if (this.stopping) {
       throw new SupervisorError(

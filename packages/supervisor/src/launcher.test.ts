@@ -2,7 +2,7 @@
 // is tested with real processes in test/launcher.test.ts.
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { launch, launcherOptionsFromConf, ServiceLauncher } from './launcher.js'
+import { launch, launcherOptionsFromConf, ProcessLauncher, ServiceLauncher } from './launcher.js'
 import { Service } from './service.js'
 
 const quiet = { handleSignals: false, notify: false } as const
@@ -93,6 +93,33 @@ describe('launch', () => {
     expect(() => l.launchService({ module: './x.js' })).toThrow(/absolute path/)
     expect(() => l.launchService({ module: 'no-such-package-here' })).toThrow(
       expect.objectContaining({ code: 'E_SUPERVISOR_SERVICE_LOAD' }),
+    )
+    void l.stop()
+  })
+})
+
+describe('launchService names the contract it expected', () => {
+  it('a ServiceLauncher: a service or a spec', () => {
+    const l = new ServiceLauncher(quiet)
+    expect(() => l.launchService({} as never)).toThrow(
+      'launchService expects a service (an object with start(), stop(), wait() and reset()) or a spec { module: an absolute path, file: URL or package, export?, options?, name? }; got an object with no keys (no module)',
+    )
+    expect(() => l.launchService({ start() {}, stop() {} } as never)).toThrow(
+      /got an object with keys start, stop \(no wait, reset\)$/,
+    )
+    expect(() => l.launchService(null as never)).toThrow(/; got null$/)
+    void l.stop()
+  })
+
+  it('a ProcessLauncher: a spec only', () => {
+    const l = new ProcessLauncher(quiet)
+    expect(() => l.launchService({ module: 3 } as never)).toThrow(
+      expect.objectContaining({
+        code: 'E_SUPERVISOR_SERVICE_LOAD',
+        message: expect.stringMatching(
+          /^launchService expects a spec \{ module: .*\(a live object cannot be handed to a worker process\); got an object with keys module \(module is not a string\)$/,
+        ),
+      }),
     )
     void l.stop()
   })

@@ -22,6 +22,7 @@ import {
 import { ProcessLauncher, type ProcessLauncherOptions } from './launcher-process.js'
 import { isServiceBase, type ServiceBase } from './service.js'
 import {
+  checkServiceArg,
   loadService,
   type ResolvedServiceSpec,
   resolveServiceSpec,
@@ -87,6 +88,7 @@ export class ServiceLauncher extends LauncherBase {
     workers = 1,
     context: Partial<Omit<ServiceContext, 'logger' | 'name'>> = {},
   ): LaunchedService {
+    checkServiceArg(service, true)
     if (workers !== 1) {
       throw new SupervisorError(
         'E_SUPERVISOR_WORKERS',
@@ -301,19 +303,24 @@ export function launch(
   options: ProcessLauncherOptions = {},
 ): ServiceLauncher | ProcessLauncher {
   if (workers !== undefined) checkWorkers(workers)
-  if (workers === undefined || workers === 1) {
-    const launcher = new ServiceLauncher(options)
-    launcher.launchService(service)
-    return launcher
-  }
-  if (isServiceBase(service)) {
+  const inProcess = workers === undefined || workers === 1
+  if (!inProcess && isServiceBase(service)) {
     throw new SupervisorError(
       'E_SUPERVISOR_WORKERS',
       `cannot run a live service object in ${workers} worker processes: describe it as { module, export, options }`,
     )
   }
-  const launcher = new ProcessLauncher(options)
-  launcher.launchService(service, workers)
+  // Checked before a launcher exists: a refused call leaves no timer or signal handler behind.
+  checkServiceArg(service, inProcess)
+  const launcher = inProcess ? new ServiceLauncher(options) : new ProcessLauncher(options)
+  try {
+    if (launcher instanceof ServiceLauncher) launcher.launchService(service)
+    else launcher.launchService(service as ServiceSpec, workers)
+  } catch (err) {
+    // E.g. a module that cannot be resolved: nothing was started, nothing may stay.
+    void launcher.stop()
+    throw err
+  }
   return launcher
 }
 

@@ -66,6 +66,38 @@ function fileOrPath(from: string): string {
   return from.startsWith('file:') ? fileURLToPath(from) : from
 }
 
+const SPEC_CONTRACT =
+  'a spec { module: an absolute path, file: URL or package, export?, options?, name? }'
+const SERVICE_METHODS = ['start', 'stop', 'wait', 'reset'] as const
+
+/**
+ * Throws SupervisorError E_SUPERVISOR_SERVICE_LOAD naming the contract that
+ * `value` does not meet: a spec, or (with `live`) a service object too.
+ */
+export function checkServiceArg(value: unknown, live: boolean): void {
+  if (isServiceBase(value) && live) return
+  if (isServiceSpec(value)) return
+  const expected = live
+    ? `a service (an object with start(), stop(), wait() and reset()) or ${SPEC_CONTRACT}`
+    : `${SPEC_CONTRACT} (a live object cannot be handed to a worker process)`
+  let got: string
+  if (value === null || typeof value !== 'object') got = value === null ? 'null' : typeof value
+  else {
+    const keys = Object.keys(value)
+    const missing = SERVICE_METHODS.filter(
+      (m) => typeof (value as Record<string, unknown>)[m] !== 'function',
+    )
+    got = `an object with ${keys.length ? `keys ${keys.join(', ')}` : 'no keys'}`
+    if (live && missing.length < SERVICE_METHODS.length) got += ` (no ${missing.join(', ')})`
+    else if ('module' in value) got += ' (module is not a string)'
+    else got += ' (no module)'
+  }
+  throw new SupervisorError(
+    'E_SUPERVISOR_SERVICE_LOAD',
+    `launchService expects ${expected}; got ${got}`,
+  )
+}
+
 /** Resolves a spec's module in this process; SupervisorError E_SUPERVISOR_SERVICE_LOAD if it cannot be found. */
 export function resolveServiceSpec(spec: ServiceSpec): ResolvedServiceSpec {
   const exportName = spec.export ?? 'default'

@@ -120,6 +120,28 @@ function cpuTicks(pid: number): number {
 
 const allDead = (pids: number[]) => pids.every((p) => !alive(p))
 
+/** The top-level keys of a JSON object text, in order, duplicates kept (JSON.parse would fold them). */
+function topLevelKeys(text: string): string[] {
+  const keys: string[] = []
+  let depth = 0
+  let expectKey = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!
+    if (c === '"') {
+      let j = i + 1
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1
+      if (depth === 1 && expectKey) keys.push(JSON.parse(text.slice(i, j + 1)) as string)
+      expectKey = false
+      i = j
+    } else if (c === '{' || c === '[') {
+      depth++
+      expectKey = c === '{' && depth === 1
+    } else if (c === '}' || c === ']') depth--
+    else if (c === ',' && depth === 1) expectKey = true
+  }
+  return keys
+}
+
 describe('ServiceLauncher (in a real process)', () => {
   it('SIGTERM: graceful stop inside graceful_shutdown_timeout, status 0; READY=1 after start, STOPPING=1', async () => {
     const r = await receiver()
@@ -323,6 +345,76 @@ describe('ServiceLauncher (in a real process)', () => {
     expect(exit.code).toBe(0)
     expect(events().filter((e) => e.event === 'stopped')).toHaveLength(1)
     expect(events().filter((e) => e.event === 'reset')).toHaveLength(0)
+  })
+})
+
+describe('lifecycle edges', () => {
+  it('workers orphaned by a SIGKILLed parent log it and exit non-zero', async () => {
+    const l = startLauncher({
+      launcher: 'process',
+      services: [{ workers: 2, options: { reportExit: true } }],
+    })
+    await l.next('ready')
+    const workers = l.workerPids()
+    l.child.kill('SIGKILL')
+    for (const pid of workers) {
+      const ev = await l.next('exit-code', (e) => e.pid === pid)
+      expect(ev.code).not.toBe(0)
+      await l.logLine(
+        new RegExp(`"pid":${pid},.*"msg":"Parent process has died unexpectedly, exiting"`),
+      )
+    }
+    await waitUntil(() => allDead(workers), { what: 'orphans gone' })
+  })
+
+  it('a launcher that rejects its options leaves nothing keeping the process alive', () => {
+    const url = new URL('../dist/launcher.js', import.meta.url).href
+    const script = `
+      import { ProcessLauncher, ServiceLauncher, launch } from ${JSON.stringify(url)}
+      const tries = [
+        () => new ServiceLauncher({ gracefulShutdownTimeout: -1 }),
+        () => new ProcessLauncher({ restartMethod: 'bounce' }),
+        () => launch({ module: 'no-such-package-here' }),
+        () => launch({ module: 'no-such-package-here' }, 2),
+        () => launch({}),
+      ]
+      for (const t of tries) {
+        try { t(); console.log('accepted') } catch (err) { console.log(err.code) }
+      }`
+    const t0 = Date.now()
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 10_000,
+      killSignal: 'SIGKILL',
+    })
+    expect({ status: r.status, signal: r.signal }).toEqual({ status: 0, signal: null })
+    expect(r.stdout.trim().split('\n')).toEqual([
+      'E_SUPERVISOR_OPTION',
+      'E_SUPERVISOR_OPTION',
+      'E_SUPERVISOR_SERVICE_LOAD',
+      'E_SUPERVISOR_SERVICE_LOAD',
+      'E_SUPERVISOR_SERVICE_LOAD',
+    ])
+    expect(Date.now() - t0).toBeLessThan(8000)
+  })
+
+  it('worker log lines carry each key once', async () => {
+    const l = startLauncher({ launcher: 'process', services: [{ workers: 1 }] })
+    await l.next('ready')
+    const line = await l.logLine(/test service started/)
+    const keys = topLevelKeys(line)
+    expect(keys).toContain('service')
+    expect(keys).toContain('worker')
+    expect(keys.filter((k, i) => keys.indexOf(k) !== i)).toEqual([])
+    for (const line of l.stderr.filter((s) => s.startsWith('{'))) {
+      const ks = topLevelKeys(line)
+      expect(
+        ks.filter((k, i) => ks.indexOf(k) !== i),
+        line,
+      ).toEqual([])
+    }
+    l.child.kill('SIGTERM')
+    expect(await l.exited).toEqual({ code: 0, signal: null })
   })
 })
 
