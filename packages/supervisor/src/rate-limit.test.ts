@@ -14,39 +14,65 @@ function crashLoop(limiter: ForkRateLimiter, untilMs: number): number[] {
 }
 
 describe('ForkRateLimiter', () => {
-  it('lets workers + 1 forks through at once, then one per worker per second', () => {
+  it('lets workers + 1 forks through at once, then waits at most one refill, never a window', () => {
     const limiter = new ForkRateLimiter({ workers: 2 })
     expect(limiter.windowMs).toBe(2000)
+    expect(limiter.maxDelayMs).toBe(667)
     for (let i = 0; i < 3; i++) {
       expect(limiter.delayMs(0)).toBe(0)
       limiter.record(0)
     }
-    expect(limiter.delayMs(0)).toBe(2000)
-    expect(limiter.delayMs(500)).toBe(1500)
-    expect(limiter.delayMs(2000)).toBe(0)
+    // The old sliding window made this fork wait 2000 ms.
+    expect(limiter.delayMs(0)).toBe(667)
+    expect(limiter.delayMs(500)).toBe(167)
+    expect(limiter.delayMs(667)).toBe(0)
   })
 
-  it('never allows more than workers + 1 forks in any window', () => {
-    for (const workers of [1, 2, 4]) {
+  it('8 workers: two respawns soon after the start wait well under a second', () => {
+    const limiter = new ForkRateLimiter({ workers: 8 })
+    for (let i = 0; i < 8; i++) limiter.record(0)
+    expect(limiter.delayMs(300)).toBe(0)
+    limiter.record(300)
+    // The old brake: 6400 ms (until the first fork was 8 s old).
+    expect(limiter.delayMs(600)).toBeLessThan(1000)
+    expect(limiter.maxDelayMs).toBe(889)
+  })
+
+  it('keeps the long-run bound: workers + 1 per window, plus the burst', () => {
+    for (const workers of [1, 2, 4, 8]) {
       const limiter = new ForkRateLimiter({ workers })
       const times = crashLoop(limiter, 20_000)
+      const burst = workers + 1
       for (const start of times) {
-        const inWindow = times.filter((t) => t >= start && t < start + limiter.windowMs)
-        expect(inWindow.length).toBeLessThanOrEqual(workers + 1)
+        for (const len of [500, 1000, limiter.windowMs, 5000]) {
+          const n = times.filter((t) => t >= start && t < start + len).length
+          expect(n).toBeLessThanOrEqual(burst + Math.ceil((len * burst) / limiter.windowMs))
+        }
       }
-      // ...so a long crash loop forks workers + 1 times per workers-second, no more.
-      const windows = Math.ceil(20_000 / limiter.windowMs)
-      expect(times.length).toBeLessThanOrEqual((workers + 1) * (windows + 1))
-      expect(times.length).toBeGreaterThanOrEqual((workers + 1) * windows)
+      // ...so a long crash loop forks about workers + 1 times per workers-second.
+      const windows = 20_000 / limiter.windowMs
+      expect(times.length).toBeLessThanOrEqual(burst * (windows + 1) + 1)
+      expect(times.length).toBeGreaterThanOrEqual(burst * windows)
+      // ...and no fork ever waited longer than one refill.
+      for (let i = 1; i < times.length; i++) {
+        expect(times[i]! - times[i - 1]!).toBeLessThanOrEqual(limiter.maxDelayMs)
+      }
     }
   })
 
   it('scales with perWorkerPerSecond and a changed worker count', () => {
     const limiter = new ForkRateLimiter({ workers: 1, perWorkerPerSecond: 4 })
     expect(limiter.windowMs).toBe(250)
+    limiter.record(0)
+    limiter.record(0)
+    expect(limiter.delayMs(0)).toBe(125)
+    // Two more slots: they may fork at once.
     limiter.workers = 3
     expect(limiter.windowMs).toBe(750)
+    expect(limiter.delayMs(0)).toBe(0)
     limiter.record(0)
+    limiter.record(0)
+    expect(limiter.delayMs(0)).toBeGreaterThan(0)
     limiter.reset()
     expect(limiter.delayMs(0)).toBe(0)
   })
@@ -79,12 +105,14 @@ describe('Respawner', () => {
       respawner.schedule(2, fork('again')) // already pending: keeps its place
       respawner.schedule('skip', () => false) // decides not to fork: not recorded
       respawner.schedule(3, fork(3))
-      expect(waits).toEqual([[1000, 2]])
+      expect(waits).toEqual([[500, 2]])
       expect(respawner.pending).toBe(3)
-      vi.advanceTimersByTime(999)
+      vi.advanceTimersByTime(499)
       expect(forks).toEqual([0, 1])
       vi.advanceTimersByTime(1)
-      // Two more in the next window; 'skip' did not use up the second one.
+      expect(forks).toEqual([0, 1, 2])
+      vi.advanceTimersByTime(500)
+      // One refill later the next; 'skip' did not use up a fork.
       expect(forks).toEqual([0, 1, 2, 3])
       respawner.schedule(4, fork(4))
       respawner.cancel()

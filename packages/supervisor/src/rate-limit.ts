@@ -1,14 +1,18 @@
 /**
- * The respawn brake of oslo.service's ProcessLauncher._start_child: workers
- * may all start at once, but when they keep dying, forks are limited to about
- * one per worker per second — at most `workers + 1` forks in any window of
- * `workers / perWorkerPerSecond` seconds. Callers log "Forking too fast,
- * sleeping" when `delayMs()` is positive, wait that long, then `record()`.
+ * The respawn brake of oslo.service's ProcessLauncher._start_child, without
+ * its stall: workers may all start at once (a burst of `workers + 1` forks),
+ * and when they keep dying, forks go on at the same long-run rate as a
+ * window of `workers + 1` forks per `workers / perWorkerPerSecond` seconds —
+ * about one fork a second — but as a token bucket: the next fork never waits
+ * more than `windowMs / (workers + 1)` (0.75 s with 3 workers, 0.89 s with 8;
+ * oslo sleeps a flat 1 s, a sliding window up to `workers` seconds). Callers
+ * log "Forking too fast, sleeping" when `delayMs()` is positive, wait that
+ * long, then `record()`.
  */
 
 /** Options of a ForkRateLimiter. */
 export interface ForkRateLimiterOptions {
-  /** Forks per second each worker slot may use in a crash loop; default 1. */
+  /** Sets the long-run rate with `workers`: `workers + 1` forks per `workers / perWorkerPerSecond` s; default 1. */
   perWorkerPerSecond?: number
   /** Worker slots sharing this limiter; default 1. */
   workers?: number
@@ -21,8 +25,10 @@ export const FORKING_TOO_FAST_MESSAGE = 'Forking too fast, sleeping'
 export class ForkRateLimiter {
   #perWorkerPerSecond: number
   #workers: number
-  /** Times of the last `workers + 1` forks, oldest first. */
-  #forkTimes: number[] = []
+  /** Forks that may happen now (a token bucket holding at most `workers + 1`). */
+  #tokens: number
+  /** When #tokens was last brought up to date; undefined before the first fork. */
+  #at: number | undefined
 
   constructor(options: ForkRateLimiterOptions = {}) {
     const { perWorkerPerSecond = 1, workers = 1 } = options
@@ -33,6 +39,7 @@ export class ForkRateLimiter {
     }
     this.#perWorkerPerSecond = perWorkerPerSecond
     this.#workers = ForkRateLimiter.#checkWorkers(workers)
+    this.#tokens = this.burst
   }
 
   static #checkWorkers(workers: number): number {
@@ -42,42 +49,61 @@ export class ForkRateLimiter {
     return workers
   }
 
-  /** The worker slots; changing it (a reload with another `workers`) keeps the history. */
+  /** The worker slots; changing it (a reload with another `workers`) keeps the history, and new slots may fork at once. */
   get workers(): number {
     return this.#workers
   }
 
   set workers(workers: number) {
+    const before = this.burst
     this.#workers = ForkRateLimiter.#checkWorkers(workers)
-    this.#trim()
+    this.#tokens = Math.min(this.burst, this.#tokens + Math.max(0, this.burst - before))
   }
 
-  /** The window within which at most `workers + 1` forks may happen, in ms. */
+  /** Forks that may happen at once: `workers + 1`. */
+  get burst(): number {
+    return this.#workers + 1
+  }
+
+  /** The window in which `workers + 1` forks are allowed in the long run, in ms. */
   get windowMs(): number {
     return (this.#workers * 1000) / this.#perWorkerPerSecond
   }
 
+  /** The longest a fork can be asked to wait, in ms: one token's refill. */
+  get maxDelayMs(): number {
+    return Math.ceil(this.windowMs / this.burst)
+  }
+
   /** Milliseconds to wait before the next fork may happen; 0 when it may happen now. */
   delayMs(now: number = Date.now()): number {
-    if (this.#forkTimes.length <= this.#workers) return 0
-    const oldest = this.#forkTimes[0]!
-    return Math.max(0, Math.ceil(oldest + this.windowMs - now))
+    this.#refill(now)
+    // (1e-9: a wait of exactly the computed length must be enough despite rounding.)
+    if (this.#tokens >= 1 - 1e-9) return 0
+    return Math.ceil(((1 - this.#tokens) * this.windowMs) / this.burst)
   }
 
   /** Records a fork made at `now`. */
   record(now: number = Date.now()): void {
-    this.#forkTimes.push(now)
-    this.#trim()
+    this.#refill(now)
+    // Never below empty: a fork recorded without asking must not lengthen the next wait.
+    this.#tokens = Math.max(0, this.#tokens - 1)
   }
 
   /** Forgets the history (e.g. after a deliberate restart of every worker). */
   reset(): void {
-    this.#forkTimes = []
+    this.#tokens = this.burst
+    this.#at = undefined
   }
 
-  #trim(): void {
-    const keep = this.#workers + 1
-    if (this.#forkTimes.length > keep) this.#forkTimes.splice(0, this.#forkTimes.length - keep)
+  #refill(now: number): void {
+    if (this.#at !== undefined && now > this.#at) {
+      this.#tokens = Math.min(
+        this.burst,
+        this.#tokens + ((now - this.#at) * this.burst) / this.windowMs,
+      )
+    }
+    if (this.#at === undefined || now > this.#at) this.#at = now
   }
 }
 
