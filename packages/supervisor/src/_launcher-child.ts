@@ -6,12 +6,12 @@
 
 import type { Logger } from '@forklift/log'
 import { exitAfterTelling, nextParentMessage, tellParent, watchParent } from './_parent.js'
-import type { ServiceLauncher } from './launcher.js'
+import type { ServiceLauncher } from './launcher-service.js'
 import { serializeError } from './protocol.js'
 
 // Respawn time is start-up time: say hello first and load the launcher (and
 // its logger) while the parent answers, then the service's module beside it.
-const deps = Promise.all([import('./launcher.js'), import('@forklift/log')])
+const deps = Promise.all([import('./launcher-service.js'), import('@forklift/log')])
 
 let launcher: ServiceLauncher | undefined
 let log: Logger | undefined

@@ -4,9 +4,9 @@
  * systemd notification and the exit status.
  */
 import { EventEmitter } from 'node:events'
+import { createRequire } from 'node:module'
 import { isForkliftError } from '@forklift/errors'
 import { type Logger, silentLogger } from '@forklift/log'
-import { notifyReady, notifyReloading, notifyStopping } from '@forklift/notify'
 import { armDeadline } from './_deadline.js'
 import { deferred } from './_deferred.js'
 import { procStatFields } from './_proc-stat.js'
@@ -118,6 +118,8 @@ export abstract class LauncherBase extends EventEmitter {
   readonly #hardExit: boolean
   #disarm: (() => void) | undefined
   #exitTimer: NodeJS.Timeout | undefined
+  /** @forklift/notify, loaded only where NOTIFY_SOCKET is set: a worker never pays for it. */
+  readonly #notifier: typeof import('@forklift/notify') | undefined
   #state: LauncherState = 'running'
   /** True once `wait()` was called: the caller has launched everything it will. */
   protected waiting = false
@@ -146,6 +148,11 @@ export abstract class LauncherBase extends EventEmitter {
     this.mutateConfig = options.mutateConfig
     const handleSignals = options.handleSignals ?? true
     this.#hardExit = options.hardExit ?? handleSignals
+    // Loaded synchronously (require of an ES module): STOPPING=1 must still
+    // be sent before this returns, so that exiting next is safe.
+    if (options.notify !== false && (options.env ?? process.env).NOTIFY_SOCKET) {
+      this.#notifier = createRequire(import.meta.url)('@forklift/notify')
+    }
     // Only once the options are accepted: a rejected launcher leaves nothing behind.
     this.#keepAlive = setInterval(() => {}, 1 << 30)
     if (handleSignals) this.#undoSignals = this.#installSignalHandlers()
@@ -273,11 +280,12 @@ export abstract class LauncherBase extends EventEmitter {
   }
 
   protected notify(kind: 'ready' | 'reloading' | 'stopping'): void {
-    if (this.#options.notify === false) return
+    const n = this.#notifier
+    if (!n) return
     const opts = { logger: this.logger, ...(this.#options.env ? { env: this.#options.env } : {}) }
-    if (kind === 'ready') void notifyReady(opts)
-    else if (kind === 'reloading') void notifyReloading(opts)
-    else void notifyStopping(opts)
+    if (kind === 'ready') void n.notifyReady(opts)
+    else if (kind === 'reloading') void n.notifyReloading(opts)
+    else void n.notifyStopping(opts)
   }
 
   #installSignalHandlers(): () => void {

@@ -225,29 +225,34 @@ export class ProcessLauncher extends LauncherBase {
       service: wrap.spec.name,
       workerIndex: slot,
     } satisfies WorkerEvent)
+    // At once, not in answer to its hello: the round trip to a busy parent was
+    // part of every respawn, and the channel keeps the message until it listens.
+    void child.send(this.#initMessage(worker))
     child.on('message', (msg) => this.#onMessage(worker, msg))
     child.on('ready', () => this.#onStarted(worker))
     child.on('exit', (exit) => this.#onExit(worker, exit))
   }
 
+  #initMessage(worker: Worker): ServiceInitMessage {
+    return {
+      forklift: 1,
+      type: 'service-init',
+      spec: worker.wrap.spec,
+      workerIndex: worker.slot,
+      respawns: worker.respawns,
+      gracefulShutdownTimeout: this.gracefulShutdownMs / 1000,
+      restartMethod: this.restartMethod,
+      log: this.#workerLog(),
+      orphanGraceMs: this.#options.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS,
+    }
+  }
+
   #onMessage(worker: Worker, msg: ChildMessage): void {
-    const { wrap, child } = worker
+    const { wrap } = worker
     switch (msg.type) {
-      case 'hello': {
-        if (child.intentional || this.stopping) return
-        void child.send({
-          forklift: 1,
-          type: 'service-init',
-          spec: wrap.spec,
-          workerIndex: worker.slot,
-          respawns: worker.respawns,
-          gracefulShutdownTimeout: this.gracefulShutdownMs / 1000,
-          restartMethod: this.restartMethod,
-          log: this.#workerLog(),
-          orphanGraceMs: this.#options.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS,
-        } satisfies ServiceInitMessage)
+      case 'hello':
+        // Its init was sent at fork: the channel holds it until the worker listens.
         return
-      }
       case 'failed': {
         // A first-start failure is logged once, by #abandon, when the worker has exited.
         if (!wrap.everStarted[worker.slot] && !wrap.respawnOnStartFailure) return
