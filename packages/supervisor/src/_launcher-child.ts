@@ -5,7 +5,13 @@
 // a signal. It exits soon after the parent dies, even a SIGKILLed one.
 
 import type { Logger } from '@forklift/log'
-import { exitAfterTelling, nextParentMessage, tellParent, watchParent } from './_parent.js'
+import {
+  exitAfterTelling,
+  nextParentMessage,
+  onParentMessage,
+  tellParent,
+  watchParent,
+} from './_parent.js'
 import type { ServiceLauncher } from './launcher-service.js'
 import { serializeError } from './protocol.js'
 
@@ -61,6 +67,11 @@ void nextParentMessage('service-init').then(async (msg) => {
     workerIndex: msg.workerIndex,
     respawns: msg.respawns,
     inWorker: true,
+  })
+  // restart_method mutate: the parent's re-read options, applied here in place (as SIGHUP would, with them).
+  onParentMessage('service-mutate', ({ options }) => {
+    l.updateService(handle, options)
+    void l.restart()
   })
   handle.started.then((result) => {
     if (!result.ok) {

@@ -27,6 +27,7 @@ import {
   type ChildMessage,
   DEFAULT_ORPHAN_GRACE_MS,
   deserializeError,
+  type JsonValue,
   type ServiceInitMessage,
 } from './protocol.js'
 import { FORKING_TOO_FAST_MESSAGE, ForkRateLimiter, Respawner } from './rate-limit.js'
@@ -90,6 +91,7 @@ interface Worker {
 }
 
 interface Wrap {
+  handle?: LaunchedService
   spec: ResolvedServiceSpec
   workers: number
   respawner: Respawner
@@ -159,7 +161,7 @@ export class ProcessLauncher extends LauncherBase {
     this.#wraps.push(wrap)
     this.logger.info({ service: resolved.name, workers }, `Starting ${workers} workers`)
     for (let slot = 0; slot < workers; slot++) this.#queue(wrap, slot)
-    return {
+    wrap.handle = {
       name: resolved.name,
       workers,
       get state() {
@@ -168,6 +170,55 @@ export class ProcessLauncher extends LauncherBase {
       started: wrap.started.promise,
       pids: () => wrap.slots.filter((w) => w !== undefined).map((w) => w.pid),
     }
+    return wrap.handle
+  }
+
+  #wrapOf(handle: LaunchedService, what: string): Wrap {
+    const wrap = this.#wraps.find((w) => w.handle === handle)
+    if (!wrap) {
+      throw new SupervisorError(
+        'E_SUPERVISOR_STATE',
+        `${what}: ${handle.name} is not launched here`,
+      )
+    }
+    return wrap
+  }
+
+  /**
+   * New options for a launched service (cinder's `mutate` with a config the
+   * parent re-read): respawned workers get them from now on, and with
+   * restart_method `mutate` the next restart (SIGHUP) hands them to each
+   * running worker in place — its service's `mutate(options)`, then
+   * `reset()` — with no respawn and no gap.
+   */
+  updateService(handle: LaunchedService, options: JsonValue | undefined): void {
+    const wrap = this.#wrapOf(handle, 'updateService')
+    wrap.spec = { ...wrap.spec, options }
+  }
+
+  /**
+   * Stops one service's workers (SIGTERM, SIGKILL after
+   * graceful_shutdown_timeout) and forgets it: never respawned, not counted
+   * for READY=1. Resolves once its workers are gone.
+   */
+  async stopService(handle: LaunchedService): Promise<void> {
+    const wrap = this.#wrapOf(handle, 'stopService')
+    this.#wraps.splice(this.#wraps.indexOf(wrap), 1)
+    wrap.respawner.cancel()
+    if (wrap.state !== 'failed') wrap.state = 'stopped'
+    this.#settle(wrap, {
+      ok: false,
+      error: new SupervisorError(
+        'E_SUPERVISOR_STATE',
+        `${wrap.spec.name} was stopped before it started`,
+      ),
+    })
+    this.logger.info({ service: wrap.spec.name }, `Stopping service ${wrap.spec.name}`)
+    const graceMs = this.gracefulShutdownMs > 0 ? this.gracefulShutdownMs : Number.POSITIVE_INFINITY
+    await Promise.all(
+      wrap.slots.map((w) => w?.child.terminate(graceMs)).filter((p) => p !== undefined),
+    )
+    this.#checkReady()
   }
 
   /** Pids of every live worker. */
@@ -493,7 +544,9 @@ export class ProcessLauncher extends LauncherBase {
       for (const w of wrap.slots) {
         if (!w) continue
         if (this.restartMethod === 'mutate') {
-          w.child.kill('SIGHUP')
+          // What SIGHUP would do in the worker, with the options the parent
+          // now holds (a signal carries none): applied in the same pid.
+          void w.child.send({ forklift: 1, type: 'service-mutate', options: wrap.spec.options })
           continue
         }
         const graceMs =

@@ -13,6 +13,7 @@ import {
   type StartResult,
   timeoutPromise,
 } from './launcher-base.js'
+import type { JsonValue } from './protocol.js'
 import { isServiceBase, type ServiceBase } from './service.js'
 import {
   checkServiceArg,
@@ -33,6 +34,9 @@ interface Entry {
   settled: boolean
   /** The start in progress (first start or restart), resolving true when it succeeded. */
   starting: Promise<boolean> | undefined
+  /** Options given by `updateService`, for the next restart in place. */
+  pendingOptions?: { options: JsonValue | undefined }
+  handle?: LaunchedService
 }
 
 /**
@@ -88,7 +92,7 @@ export class ServiceLauncher extends LauncherBase {
     this.#entries.push(entry)
     this.#readySent = false
     entry.starting = this.#start(entry)
-    return {
+    entry.handle = {
       name,
       workers: 1,
       get state() {
@@ -97,6 +101,25 @@ export class ServiceLauncher extends LauncherBase {
       started: entry.started.promise,
       pids: () => (entry.state === 'running' ? [process.pid] : []),
     }
+    return entry.handle
+  }
+
+  /**
+   * New options for a launched service: with restart_method `mutate`, the
+   * next restart (SIGHUP, `restart()`) hands them to its `mutate(options)`
+   * before `reset()`; a spec's later (re)load gets them too.
+   * SupervisorError E_SUPERVISOR_STATE for a handle it did not launch.
+   */
+  updateService(handle: LaunchedService, options: JsonValue | undefined): void {
+    const entry = this.#entries.find((e) => e.handle === handle)
+    if (!entry) {
+      throw new SupervisorError(
+        'E_SUPERVISOR_STATE',
+        `updateService: ${handle.name} was not launched here`,
+      )
+    }
+    if (entry.spec) entry.spec = { ...entry.spec, options }
+    entry.pendingOptions = { options }
   }
 
   async #start(entry: Entry): Promise<boolean> {
@@ -242,7 +265,20 @@ export class ServiceLauncher extends LauncherBase {
       }
       if (!(await Promise.all(this.#entries.map((e) => e.starting))).every(Boolean)) return
     } else {
-      for (const e of this.#entries) if (e.state === 'running') await e.service!.reset()
+      for (const e of this.#entries) {
+        if (e.state !== 'running') continue
+        const pending = e.pendingOptions
+        e.pendingOptions = undefined
+        try {
+          if (pending && e.service!.mutate) await e.service!.mutate(pending.options)
+        } catch (err) {
+          this.logger.error(
+            { err, service: e.name },
+            `Applying new options to ${e.name} failed, it keeps running as it was: ${formatMessage(err)}`,
+          )
+        }
+        await e.service!.reset()
+      }
     }
     if (this.stopping) return
     this.state = 'running'

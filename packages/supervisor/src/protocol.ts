@@ -98,6 +98,17 @@ export interface HelloMessage {
 }
 
 /**
+ * Parent → launcher worker: restart in place (restart_method `mutate`) with
+ * these options: the service's `mutate(options)`, then `reset()`; it reports
+ * `ready` again when done.
+ */
+export interface ServiceMutateMessage {
+  forklift: 1
+  type: 'service-mutate'
+  options: JsonValue | undefined
+}
+
+/**
  * Child → parent: it serves — a pool worker listens (`address`), a launcher
  * worker's service started (again after each restart in place).
  */
@@ -150,6 +161,7 @@ export type ParentMessage =
   | PoolDrainMessage
   | PoolSocketMessage
   | ServiceInitMessage
+  | ServiceMutateMessage
 /** Every message a child sends. */
 export type ChildMessage =
   | HelloMessage

@@ -6,6 +6,7 @@
 
 import { type Logger, silentLogger } from '@forklift/log'
 import { type Deferred, deferred } from './_deferred.js'
+import type { JsonValue } from './protocol.js'
 
 /**
  * What a launcher runs. Every method may return a promise; the launcher
@@ -17,12 +18,16 @@ import { type Deferred, deferred } from './_deferred.js'
  *   ran out of work on its own.
  * - `reset()` prepares a stopped (or, with restart_method `mutate`, running)
  *   service for a restart after SIGHUP, e.g. re-reads its configuration.
+ * - `mutate(options)`, optional: with restart_method `mutate`, the running
+ *   service applies new options in place (before `reset()`), when its
+ *   launcher was given them (`updateService`).
  */
 export interface ServiceBase {
   start(): void | Promise<void>
   stop(graceful?: boolean): void | Promise<void>
   wait(): void | Promise<void>
   reset(): void | Promise<void>
+  mutate?(options: JsonValue | undefined): void | Promise<void>
 }
 
 /** True for anything with the four methods of the service contract. */

@@ -31,6 +31,7 @@ interface LauncherConfig {
   execArgv?: string[]
   usr1AfterMs?: number[]
   onlyReturn?: boolean
+  mutateOptions?: Record<string, unknown>
 }
 
 interface Launcher extends Proc {
@@ -668,6 +669,32 @@ describe('ProcessLauncher', () => {
     expect(l.events('mutate-config')).toHaveLength(1)
     expect(new Set(l.events('reset').map((e) => e.pid))).toEqual(new Set(l.workerPids()))
     expect(l.events('spawn')).toHaveLength(2)
+    l.child.kill('SIGTERM')
+    expect(await l.exited).toEqual({ code: 0, signal: null })
+  })
+
+  it('SIGHUP (mutate) with updateService: the same pids apply the new options, no respawn', async () => {
+    const l = startLauncher({
+      launcher: 'process',
+      services: [{ workers: 2, options: { tag: 'old' } }],
+      restartMethod: 'mutate',
+      daemon: true,
+      mutateOptions: { tag: 'new' },
+    })
+    await l.next('ready')
+    const pids = l.workerPids().sort()
+    l.child.kill('SIGHUP')
+    await l.next('ready', () => l.events('mutate').length === 2)
+    const mutated = l.events('mutate')
+    expect(mutated.map((e) => e.pid).sort()).toEqual(pids)
+    expect(mutated.every((e) => (e.options as { tag: string }).tag === 'new')).toBe(true)
+    expect(l.events('ready')).toHaveLength(2)
+    expect(l.workerPids().sort()).toEqual(pids)
+    // A worker respawned later starts with the new options too.
+    process.kill(pids[0]!, 'SIGKILL')
+    const again = await l.next('start', (e) => e.respawns === 1)
+    expect(again.pid).not.toBe(pids[0])
+    expect(again.tag).toBe('new')
     l.child.kill('SIGTERM')
     expect(await l.exited).toEqual({ code: 0, signal: null })
   })
