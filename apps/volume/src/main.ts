@@ -13,7 +13,10 @@ export const volumeCommand = defineCommand({
     'backend_host, volume_backend_name, backend_availability_zone), registers each backend as ' +
     '<host>@<backend> in the service registry ([database] connection: sqlite:///…, postgresql://… or ' +
     'mysql://…; default a SQLite file under state_path) and keeps one worker process per backend alive. ' +
-    'SIGTERM stops, SIGHUP restarts the workers (as a daemon), SIGINT exits.',
+    'SIGTERM stops, SIGINT exits. SIGHUP (as a daemon) re-reads the configuration: with restart_method = mutate ' +
+    '(the default, as cinder-volume) each worker applies its new report_interval, periodic_interval, ' +
+    'periodic_fuzzy_delay and service_down_time in place and backends added to or removed from ' +
+    'enabled_backends are started or stopped; with reload every worker is replaced.',
   options: {
     'config-file': {
       type: 'string',
@@ -38,7 +41,11 @@ export const volumeCommand = defineCommand({
       ...(conf.logFile ? { file: conf.logFile } : {}),
     }
     try {
-      return await launchVolumeServices(conf, { logger: createLogger(log), workerLog: log })
+      return await launchVolumeServices(conf, {
+        logger: createLogger(log),
+        workerLog: log,
+        reloadConfig: () => loadVolumeConfig(file, values['config-dir']),
+      })
     } catch (err) {
       // cinder's own lines, alone on stderr, as cinder-volume ends.
       if (err instanceof VolumeError) throw new ExitError(1, err.message)

@@ -194,9 +194,12 @@ describe('forklift-volume', () => {
     expect(svc).toMatchObject({ host: 'node1@sick', reportCount: 0, up: false })
   })
 
-  it('restarts the workers on SIGHUP as a daemon; they heartbeat the same records', async () => {
+  it('restarts the workers on SIGHUP as a daemon (restart_method reload); they heartbeat the same records', async () => {
     const dir = tempDir()
-    const file = conf(dir, { defaults: 'enabled_backends = a', sections: `[a]\n${OK}\n` })
+    const file = conf(dir, {
+      defaults: 'enabled_backends = a\nrestart_method = reload',
+      sections: `[a]\n${OK}\n`,
+    })
     const url = `sqlite:///${join(dir, 'registry.sqlite')}`
     const run = startVolume(['--config-file', file]) // detached: no controlling terminal
     await waitFor(async () => (await heartbeatsOf(url, 'node1@a')) >= 2, 'heartbeats')
@@ -212,6 +215,73 @@ describe('forklift-volume', () => {
       'heartbeats after SIGHUP',
     )
     expect((await registry(url).getService('node1@a', VOLUME_BINARY))?.id).toBe(before!.id)
+    expect(run.child.exitCode).toBeNull()
+    run.child.kill('SIGTERM')
+    expect((await run.exited).code).toBe(0)
+  })
+
+  it('SIGHUP (mutate, the default): report_interval 2 -> 1 applied in the same pid; backends added and removed', async () => {
+    const dir = tempDir()
+    const url = `sqlite:///${join(dir, 'registry.sqlite')}`
+    const sections = `[a]\n${OK}\n\n[b]\n${OK}\n\n[c]\n${OK}\n`
+    const file = conf(dir, {
+      defaults: 'enabled_backends = a, c',
+      reportInterval: '2',
+      serviceDownTime: '10',
+      sections,
+    })
+    const run = startVolume(['--config-file', file])
+    await waitFor(
+      async () => (await heartbeatsOf(url, 'node1@a')) >= 2,
+      'heartbeats at 2 s',
+      20_000,
+    )
+    await waitFor(async () => (await heartbeatsOf(url, 'node1@c')) >= 1, 'c heartbeats', 20_000)
+    const a = workerPid(run, 'node1@a')!
+    const c = workerPid(run, 'node1@c')!
+    const starts = () =>
+      run.lines.filter((l) => String(l.msg).startsWith('Starting forklift-volume node')).length
+    const startsBefore = starts()
+    conf(dir, {
+      defaults: 'enabled_backends = a, b',
+      reportInterval: '1',
+      serviceDownTime: '10',
+      sections,
+    })
+    run.child.kill('SIGHUP')
+    await waitFor(
+      () =>
+        run.lines.find(
+          (l) => l.pid === a && String(l.msg).startsWith('Applied new reportInterval'),
+        ),
+      'worker a to apply the new report_interval',
+    )
+    // The new rate, measured: the time between heartbeats of the same worker.
+    const times: number[] = []
+    let last = await heartbeatsOf(url, 'node1@a')
+    await waitFor(
+      async () => {
+        const n = await heartbeatsOf(url, 'node1@a')
+        if (n > last) {
+          times.push(Date.now())
+          last = n
+        }
+        return times.length >= 4
+      },
+      'four heartbeats at the new rate',
+      15_000,
+      20,
+    )
+    const gaps = times.slice(1).map((t, i) => t - times[i]!)
+    console.log(`heartbeat gaps after SIGHUP (report_interval 2 -> 1): ${gaps.join(', ')} ms`)
+    expect(Math.max(...gaps)).toBeLessThan(1600)
+    // The same worker: no respawn, no restart of its service.
+    expect(workerPid(run, 'node1@a')).toBe(a)
+    expect(isAlive(a)).toBe(true)
+    // b was added: started and heartbeating; c was removed: its worker is gone.
+    await waitFor(async () => (await heartbeatsOf(url, 'node1@b')) >= 1, 'b heartbeats')
+    await waitFor(() => !isAlive(c), 'c stopped')
+    expect(starts()).toBe(startsBefore + 1)
     expect(run.child.exitCode).toBeNull()
     run.child.kill('SIGTERM')
     expect((await run.exited).code).toBe(0)

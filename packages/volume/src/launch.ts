@@ -23,6 +23,13 @@ export interface LaunchVolumeOptions {
   logger: Logger
   /** How each worker logs (the ProcessLauncher's `workerLog`); default silent. */
   workerLog?: CreateLoggerOptions | false
+  /**
+   * Reads the configuration again (the same files): with restart_method
+   * `mutate`, SIGHUP calls it, hands every worker its backend's new options
+   * in place, and starts or stops the backends added to or removed from
+   * enabled_backends. Without it, SIGHUP only resets the workers.
+   */
+  reloadConfig?: () => VolumeConfig
 }
 
 /**
@@ -43,78 +50,111 @@ export async function launchVolumeServices(
   if (conf.enabledBackends.length === 0) {
     throw new VolumeError('E_VOLUME_NO_BACKENDS', NO_ENABLED_BACKENDS_MESSAGE)
   }
-  const serviceDownTime = effectiveServiceDownTime(
-    conf.reportInterval,
-    conf.serviceDownTime,
-    logger,
-  )
-  const registry = openRegistry(conf.connection, { logger })
-  const launcher = new ProcessLauncher({
+  // Said once here, for the launcher's log; each backend's options carry the effective value.
+  effectiveServiceDownTime(conf.reportInterval, conf.serviceDownTime, logger)
+  const launcher: ProcessLauncher = new ProcessLauncher({
     logger,
     workerLog: options.workerLog ?? false,
     gracefulShutdownTimeout: conf.gracefulShutdownTimeout,
     restartMethod: conf.restartMethod,
+    ...(options.reloadConfig ? { mutateConfig: () => mutate(options.reloadConfig!()) } : {}),
   })
-  const launched: Array<{ host: string; service: LaunchedService }> = []
+  /** The running backends by name: their launched service and registry host. */
+  const running = new Map<string, { host: string; service: LaunchedService }>()
   const hostOf = new Map<string, string>()
-  try {
-    for (const b of conf.backends) {
+  let current = conf
+
+  /** Checks one backend here and launches its worker; false (logged) when it cannot run. */
+  async function launchBackend(
+    c: VolumeConfig,
+    b: VolumeConfig['backends'][number],
+    registry: ReturnType<typeof openRegistry>,
+  ): Promise<boolean> {
+    try {
+      if (!b.hasSection) throw new Error(`no section [${b.name}] in ${c.files.join(', ')}`)
+      if (!b.volumeDriver) throw new Error(`[${b.name}] volume_driver is not set`)
+      const factory = await loadDriverFactory(b.volumeDriver, c.baseDir)
       try {
-        if (!b.hasSection) throw new Error(`no section [${b.name}] in ${conf.files.join(', ')}`)
-        if (!b.volumeDriver) throw new Error(`[${b.name}] volume_driver is not set`)
-        const factory = await loadDriverFactory(b.volumeDriver, conf.baseDir)
-        try {
-          checkActiveActive(factory, b.volumeDriver, b.cluster)
-        } catch (err) {
-          logger.error({ backend: b.name, cluster: b.cluster }, activeActiveMessage(b.volumeDriver))
-          throw err
-        }
-        // Created here, once (with its cluster's record); a respawned worker finds and reuses it.
-        await registry.register({
-          host: b.host,
-          binary: VOLUME_BINARY,
-          cluster: b.cluster,
-          availabilityZone: b.availabilityZone,
-        })
+        checkActiveActive(factory, b.volumeDriver, b.cluster)
       } catch (err) {
-        logger.error(
-          { err: formatError(err), backend: b.name },
-          `Volume service ${b.host} failed to start.`,
-        )
-        continue
+        logger.error({ backend: b.name, cluster: b.cluster }, activeActiveMessage(b.volumeDriver))
+        throw err
       }
-      const serviceOptions: VolumeServiceOptions = {
-        connection: conf.connection,
-        backend: b.name,
+      // Created here, once (with its cluster's record); a respawned worker finds and reuses it.
+      await registry.register({
         host: b.host,
+        binary: VOLUME_BINARY,
         cluster: b.cluster,
         availabilityZone: b.availabilityZone,
-        volumeDriver: b.volumeDriver,
-        baseDir: conf.baseDir,
-        config: { ...b.options, volume_backend_name: b.volumeBackendName },
-        reportInterval: conf.reportInterval,
-        periodicInterval: conf.periodicInterval,
-        periodicFuzzyDelay: conf.periodicFuzzyDelay,
-        serviceDownTime,
-      }
-      const name = `${VOLUME_BINARY} ${b.host}`
-      const service = launcher.launchService(
-        {
-          module: WORKER_MODULE,
-          export: 'createVolumeService',
-          options: serviceOptions as unknown as JsonValue,
-          name,
-        },
-        1,
+      })
+    } catch (err) {
+      logger.error(
+        { err: formatError(err), backend: b.name },
+        `Volume service ${b.host} failed to start.`,
       )
-      hostOf.set(name, b.host)
-      launched.push({ host: b.host, service })
+      return false
     }
+    const name = `${VOLUME_BINARY} ${b.host}`
+    const service = launcher.launchService(
+      {
+        module: WORKER_MODULE,
+        export: 'createVolumeService',
+        options: serviceOptions(c, b) as unknown as JsonValue,
+        name,
+      },
+      1,
+    )
+    hostOf.set(name, b.host)
+    running.set(b.name, { host: b.host, service })
+    return true
+  }
+
+  /**
+   * SIGHUP with restart_method mutate: the re-read config's options for every
+   * backend still enabled (applied in its worker, same pid), new backends
+   * started, removed ones stopped. A config that cannot be read throws: the
+   * launcher logs it and everything keeps running unchanged.
+   */
+  async function mutate(next: VolumeConfig): Promise<void> {
+    effectiveServiceDownTime(next.reportInterval, next.serviceDownTime, logger)
+    if (next.connection !== current.connection) {
+      logger.warn('[database] connection changed: it takes effect only at a restart')
+    }
+    const enabled = new Map(next.backends.map((b) => [b.name, b]))
+    for (const [name, r] of running) {
+      if (enabled.has(name)) continue
+      logger.info({ backend: name }, `Backend ${name} is no longer enabled: stopping ${r.host}`)
+      running.delete(name)
+      void launcher.stopService(r.service)
+    }
+    const added = next.backends.filter((b) => !running.has(b.name))
+    for (const b of next.backends) {
+      const r = running.get(b.name)
+      if (r) launcher.updateService(r.service, serviceOptions(next, b) as unknown as JsonValue)
+    }
+    if (added.length > 0) {
+      const registry = openRegistry(current.connection, { logger })
+      try {
+        for (const b of added) {
+          logger.info({ backend: b.name }, `Backend ${b.name} is newly enabled: starting ${b.host}`)
+          await launchBackend(next, b, registry)
+        }
+      } finally {
+        await registry.close()
+      }
+    }
+    current = { ...next, connection: current.connection }
+  }
+
+  const registry = openRegistry(conf.connection, { logger })
+  try {
+    for (const b of conf.backends) await launchBackend(conf, b, registry)
   } finally {
     // cinder disposes of its engine before forking; we never share one, but
     // the launcher process has no use for its connection any more.
     await registry.close()
   }
+  const launched = [...running.values()]
 
   launcher.on('worker-exit', (ev: WorkerEvent) => {
     const host = hostOf.get(ev.service)
@@ -134,6 +174,27 @@ export async function launchVolumeServices(
     throw new VolumeError('E_VOLUME_NONE_STARTED', NO_SERVICES_MESSAGE)
   }
   return launcher.wait()
+}
+
+/** What one backend's worker is handed (plain JSON), from a config. */
+function serviceOptions(
+  c: VolumeConfig,
+  b: VolumeConfig['backends'][number],
+): VolumeServiceOptions {
+  return {
+    connection: c.connection,
+    backend: b.name,
+    host: b.host,
+    cluster: b.cluster,
+    availabilityZone: b.availabilityZone,
+    volumeDriver: b.volumeDriver ?? '',
+    baseDir: c.baseDir,
+    config: { ...b.options, volume_backend_name: b.volumeBackendName },
+    reportInterval: c.reportInterval,
+    periodicInterval: c.periodicInterval,
+    periodicFuzzyDelay: c.periodicFuzzyDelay,
+    serviceDownTime: effectiveServiceDownTime(c.reportInterval, c.serviceDownTime),
+  }
 }
 
 /** Opens the registry for one write and closes it: crashes are rare, and the launcher keeps no connection. */

@@ -44,7 +44,7 @@ export interface VolumeConfig {
   serviceDownTime: number
   /** Seconds a graceful stop may take (0 = forever); the ProcessLauncher's. */
   gracefulShutdownTimeout: number
-  /** What SIGHUP does to the workers (as a daemon). */
+  /** What SIGHUP does to the workers (as a daemon); default `mutate`, as cinder-volume runs. */
   restartMethod: RestartMethod
   statePath: string
   connection: string
@@ -99,7 +99,7 @@ export function loadVolumeConfig(configFile: string, configDir?: string): Volume
     periodicFuzzyDelay: num('periodic_fuzzy_delay', DEFAULT_PERIODIC_FUZZY_DELAY, 0),
     serviceDownTime: num('service_down_time', DEFAULT_SERVICE_DOWN_TIME, 0.001),
     gracefulShutdownTimeout: launcher.gracefulShutdownTimeout ?? 60,
-    restartMethod: launcher.restartMethod ?? 'reload',
+    restartMethod: launcher.restartMethod ?? 'mutate',
     statePath,
     connection: conf.get('database', 'connection')?.trim() || defaultConnectionUrl(statePath),
     logFile: d('log_file')?.trim() || undefined,

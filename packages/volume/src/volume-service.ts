@@ -8,8 +8,10 @@ import {
   HeartbeatReporter,
   openRegistry,
   type Registry,
+  type ServiceIdentity,
   type ServiceRecord,
 } from '@forklift/registry'
+import type { JsonValue } from '@forklift/supervisor/launcher'
 import { Service } from '@forklift/supervisor/service'
 import { checkActiveActive, loadDriverFactory, type VolumeDriver } from './driver.js'
 import { VolumeError } from './errors.js'
@@ -64,8 +66,16 @@ export interface VolumeServiceOptions {
  * skips the backend). A driver whose doSetup/checkForSetupError fails keeps the
  * service running but not working: no heartbeats, so it shows down.
  */
+/** Options `mutate()` applies in place; a change to any other one waits for a restart. */
+export const MUTABLE_VOLUME_OPTIONS = [
+  'reportInterval',
+  'periodicInterval',
+  'periodicFuzzyDelay',
+  'serviceDownTime',
+] as const
+
 export class VolumeService extends Service {
-  readonly options: VolumeServiceOptions
+  #options: VolumeServiceOptions
   #registry: Registry | undefined
   #driver: VolumeDriver | undefined
   #initialized = false
@@ -74,7 +84,12 @@ export class VolumeService extends Service {
 
   constructor(options: VolumeServiceOptions, logger?: Logger) {
     super(logger ? { logger } : {})
-    this.options = options
+    this.#options = options
+  }
+
+  /** The options it runs with (the mutable ones as last `mutate()`d). */
+  get options(): VolumeServiceOptions {
+    return this.#options
   }
 
   /** The registry record, once started. */
@@ -89,17 +104,9 @@ export class VolumeService extends Service {
 
   /** Registers, loads the driver, initialises it, starts heartbeats and periodic tasks. */
   override async start(): Promise<void> {
-    const o = this.options
-    const binary = o.binary ?? VOLUME_BINARY
-    const identity = {
-      host: o.host,
-      binary,
-      topic: o.topic ?? binary,
-      cluster: o.cluster ?? null,
-      availabilityZone: o.availabilityZone ?? DEFAULT_AVAILABILITY_ZONE,
-    }
+    const o = this.#options
+    const identity = this.#identity()
     const reportInterval = o.reportInterval ?? DEFAULT_REPORT_INTERVAL
-    const periodicInterval = o.periodicInterval ?? DEFAULT_PERIODIC_INTERVAL
     effectiveServiceDownTime(
       reportInterval,
       o.serviceDownTime ?? DEFAULT_SERVICE_DOWN_TIME,
@@ -118,7 +125,7 @@ export class VolumeService extends Service {
       this.#driver = await factory({
         backend: o.backend,
         host: o.host,
-        cluster: identity.cluster,
+        cluster: o.cluster ?? null,
         config: o.config ?? {},
         logger: this.logger,
       })
@@ -144,10 +151,16 @@ export class VolumeService extends Service {
       this.logger.error({ err: formatError(err) }, 'Failed to initialize driver.')
     }
 
+    this.#startTimers(identity)
+  }
+
+  /** Heartbeats every report_interval, periodic tasks every periodic_interval. */
+  #startTimers(identity: ServiceIdentity, firstPeriodicDelayMs?: number): void {
+    const o = this.#options
     const heartbeat = new HeartbeatReporter({
-      registry: this.#registry,
+      registry: this.#registry!,
       service: identity,
-      reportInterval,
+      reportInterval: o.reportInterval ?? DEFAULT_REPORT_INTERVAL,
       isWorking: () => this.#initialized,
       logger: this.logger,
       onReport: (rec) => {
@@ -155,14 +168,76 @@ export class VolumeService extends Service {
       },
     })
     this.#cancelTimers.push(heartbeat.attach(this))
+    const periodicInterval = o.periodicInterval ?? DEFAULT_PERIODIC_INTERVAL
     if (periodicInterval > 0) {
       this.#cancelTimers.push(
         this.addTimer(periodicInterval * 1000, () => this.#runPeriodicTasks(), {
           initialDelayMs:
+            firstPeriodicDelayMs ??
             Math.random() * (o.periodicFuzzyDelay ?? DEFAULT_PERIODIC_FUZZY_DELAY) * 1000,
           name: 'periodic_tasks',
         }),
       )
+    }
+  }
+
+  /**
+   * restart_method `mutate` (SIGHUP): applies the mutable options in place —
+   * report_interval, periodic_interval, periodic_fuzzy_delay,
+   * service_down_time — with the same registry record, driver and process;
+   * the timers restart at the new intervals. Any other option that changed
+   * (the driver, its section, the host, the database) is logged and waits for
+   * a restart.
+   */
+  mutate(options: JsonValue | undefined): void {
+    const next = options as unknown as VolumeServiceOptions
+    const before = this.#options
+    const changed = (Object.keys({ ...before, ...next }) as (keyof VolumeServiceOptions)[]).filter(
+      (k) => JSON.stringify(before[k]) !== JSON.stringify(next[k]),
+    )
+    const mutable = new Set<string>(MUTABLE_VOLUME_OPTIONS)
+    const later = changed.filter((k) => !mutable.has(k))
+    if (later.length > 0) {
+      this.logger.warn(
+        { options: later },
+        `Options changed that take effect only at a restart of ${before.host}: ${later.join(', ')}`,
+      )
+    }
+    const applied = changed.filter((k) => mutable.has(k))
+    if (applied.length === 0) return
+    const merged: VolumeServiceOptions = { ...before }
+    for (const k of MUTABLE_VOLUME_OPTIONS) {
+      if (next[k] === undefined) delete merged[k]
+      else merged[k] = next[k]
+    }
+    effectiveServiceDownTime(
+      merged.reportInterval ?? DEFAULT_REPORT_INTERVAL,
+      merged.serviceDownTime ?? DEFAULT_SERVICE_DOWN_TIME,
+      this.logger,
+    )
+    this.#options = merged
+    this.logger.info(
+      Object.fromEntries(applied.map((k) => [k, merged[k]])),
+      `Applied new ${applied.join(', ')} to ${before.host} in place`,
+    )
+    if (!this.#registry || this.stopping) return
+    for (const cancel of this.#cancelTimers.splice(0)) cancel()
+    // The next periodic run one new interval from now, not at once (nor fuzzed again).
+    this.#startTimers(
+      this.#identity(),
+      (merged.periodicInterval ?? DEFAULT_PERIODIC_INTERVAL) * 1000,
+    )
+  }
+
+  #identity(): ServiceIdentity {
+    const o = this.#options
+    const binary = o.binary ?? VOLUME_BINARY
+    return {
+      host: o.host,
+      binary,
+      topic: o.topic ?? binary,
+      cluster: o.cluster ?? null,
+      availabilityZone: o.availabilityZone ?? DEFAULT_AVAILABILITY_ZONE,
     }
   }
 
@@ -184,7 +259,8 @@ export class VolumeService extends Service {
 
   /** Ready for another `start()` (oslo's reset after a SIGHUP restart). */
   override reset(): void | Promise<void> {
-    this.#record = undefined
+    // A running service reset in place (restart_method mutate) keeps its record.
+    if (this.stopping) this.#record = undefined
     return super.reset()
   }
 
