@@ -106,8 +106,7 @@ for (let i = 0; i < ROUNDS; i++) {
   const killedAt = performance.timeOrigin + performance.now()
   process.kill(victim, 'SIGKILL')
   const forked = await next(
-    (l) =>
-      l.msg === 'Started child' + ` ${l.child}` && wall(l) >= killedAt - 1 && l.child !== victim,
+    (l) => l.msg === `Started child ${l.child}` && wall(l) >= killedAt - 1 && l.child !== victim,
   )
   const began = await next(
     (l) => l.pid === forked.child && String(l.msg).startsWith('Starting forklift-volume node'),
