@@ -1,4 +1,4 @@
-import { type CommandIO, defineCommand, runMain, UsageError } from '@forklift/cli'
+import { type CommandIO, defineCommand, packageVersion, runMain, UsageError } from '@forklift/cli'
 import {
   clusterListJson,
   effectiveServiceDownTime,
@@ -101,6 +101,7 @@ async function setDisabled(c: Context, disable: boolean): Promise<number> {
 /** `forklift-volume-manage`: cinder-manage's service and cluster commands over the registry. */
 export const manageCommand = defineCommand({
   name: 'forklift-volume-manage',
+  version: () => packageVersion(import.meta.url),
   summary: 'Lists and manages the services and clusters of the forklift service registry.',
   usage:
     'forklift-volume-manage (--config-file FILE [--config-dir DIR] | --connection URL) <category> <action> [args]',

@@ -1,5 +1,6 @@
 // Clusters, availability zones and the operator's remove commands, as
 // cinder-volume and cinder-manage have them, with real processes.
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { tempDir, waitFor } from '@forklift/test-utils'
 import { describe, expect, it } from 'vitest'
@@ -163,5 +164,11 @@ describe('forklift-volume-manage remove commands', () => {
       expect(r.status).toBe(2)
       expect(r.stderr).toContain(line)
     }
+  })
+
+  it('--version prints the app version, exit 0, with no registry opened', () => {
+    const { version } = JSON.parse(readFileSync(join(FIXTURES, '../../package.json'), 'utf8'))
+    const r = manage(['--version'])
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, `forklift-volume-manage ${version}\n`, ''])
   })
 })

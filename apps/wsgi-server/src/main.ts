@@ -1,6 +1,6 @@
 // The binaries of this app: which server each is, wired to the runner.
 import { readdir } from 'node:fs/promises'
-import { runMain } from '@forklift/cli'
+import { packageVersion, runMain } from '@forklift/cli'
 import { type DaemonPassContext, type ServerBinary, serverCommand } from '@forklift/runner'
 
 /** The sample daemon's pass: lists the devices it would replicate and logs how long it took. */
@@ -63,5 +63,6 @@ export function main(
 ): Promise<never> {
   const binary = BINARIES[name]
   if (!binary) throw new TypeError(`unknown binary ${name}`)
-  return runMain(serverCommand(binary), argv)
+  // The app's version, not the runner's: the binary is what the operator installed.
+  return runMain({ ...serverCommand(binary), version: () => packageVersion(import.meta.url) }, argv)
 }
