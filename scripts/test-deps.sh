@@ -28,6 +28,8 @@ ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
 # The log package checks its syslog datagrams against a real rsyslogd, which
 # its test starts on a socket of its own (never as the system's syslog).
 [ -x /usr/sbin/rsyslogd ] || need+=(rsyslog)
+# The wsgi-server tests socket activation through systemd-socket-activate.
+command -v systemd-socket-activate >/dev/null 2>&1 || need+=(systemd)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -10,6 +10,7 @@ import { drainable } from '@forklift/supervisor/drain'
 import { DEFAULT_IDLE_GRACE_MS } from '@forklift/supervisor/worker-pool'
 import { createAppServer, loadServerApp } from './_app-server.js'
 import type { ServeContext } from './_serve-context.js'
+import { ServiceStatus } from './_service-status.js'
 import { serveSignals } from './_signals.js'
 import { planWsgi, sameBind, timerMs } from './plan.js'
 
@@ -41,10 +42,13 @@ export async function serveInProcess(
   const { port } = (http.address() as AddressInfo | null) ?? { port: plan.bind.port }
   logger.info({ port, workers: 0 }, `serving in process ${process.pid}`)
   await ctx.announceReady()
+  const status = new ServiceStatus(plan.server.logName, logger, ctx.env)
+  status.serving(0)
   const notifyOpts = { logger, ...(ctx.env ? { env: ctx.env } : {}) }
   await serveSignals(logger, {
     async stop(now) {
       await notifyStopping(notifyOpts)
+      status.stopping()
       const drained = drain.drain({ idleGraceMs: now ? 0 : DEFAULT_IDLE_GRACE_MS })
       if (now) {
         http.closeAllConnections()
@@ -54,7 +58,7 @@ export async function serveInProcess(
           http.closeAllConnections()
         }, timerMs(plan.staleWorkerTimeoutSec))
         timer.unref()
-        await drained
+        await status.extendWhile(drained)
         clearTimeout(timer)
       }
       await drained
@@ -72,9 +76,11 @@ export async function serveInProcess(
         listener = await loadServerApp(next.server, logger)
         logger.info('reloaded the app in process')
         outcome = { ok: true, status: 'reloaded the app in process' }
+        status.reloaded('ok')
       } catch (err) {
         logger.error({ err }, `reload failed, keeping the running app: ${formatError(err)}`)
         outcome = { ok: false, reason: formatError(err) }
+        status.reloaded('refused', formatError(err))
       }
       await notifyReady(notifyOpts)
       return outcome

@@ -7,6 +7,7 @@ import { checkUser } from '@forklift/privileges'
 import { bindHandoffSocket, type TlsContextOptions, tlsContextOptions } from '@forklift/socket'
 import { WorkerPool } from '@forklift/supervisor/worker-pool'
 import type { ServeContext } from './_serve-context.js'
+import { ServiceStatus } from './_service-status.js'
 import { deferStopSignals, serveSignals } from './_signals.js'
 import { type WorkerPayload, workerArgs } from './_worker-app.js'
 import { RunnerError } from './errors.js'
@@ -66,8 +67,9 @@ export async function serveWithWorkers(
     ...(plan.maxWorkerRssMib > 0 ? { maxRssBytes: plan.maxWorkerRssMib * 1048576 } : {}),
   })
   const early = deferStopSignals(logger)
+  const status = new ServiceStatus(plan.server.logName, logger, ctx.env)
   try {
-    await pool.start()
+    await status.extendWhile(pool.start())
   } catch (err) {
     early.replay()
     socket.close()
@@ -80,11 +82,18 @@ export async function serveWithWorkers(
     `workers listening: ${plan.workers}`,
   )
   if (!early.caught) await ctx.announceReady()
+  status.serving(pool.pids().length)
+  pool.on('exit', (w) => {
+    if (!w.expected && pool.state === 'running') status.respawned()
+    status.workers(pool.pids().length)
+  })
+  pool.on('listening', () => status.workers(pool.pids().length))
   const notifyOpts = { logger, ...(ctx.env ? { env: ctx.env } : {}) }
   const served = serveSignals(logger, {
     async stop(now) {
       await notifyStopping(notifyOpts)
-      const done = now ? pool.stop() : pool.drain()
+      status.stopping()
+      const done = status.extendWhile(now ? pool.stop() : pool.drain())
       // The pool forks no worker once stopping began, so our copy of the
       // socket can go now: with every copy closed the port is free at once
       // for whatever replaces us, instead of queueing connections nobody takes.
@@ -101,6 +110,7 @@ export async function serveWithWorkers(
         tls = tlsContextOptions({ ...next.bind, logger })
       } catch (err) {
         logger.error({ err }, `reload refused, keeping the running workers: ${formatError(err)}`)
+        status.reloaded('refused', formatError(err))
         await notifyReady(notifyOpts)
         return { ok: false, reason: formatError(err) }
       }
@@ -116,6 +126,7 @@ export async function serveWithWorkers(
           socket = { fd: bound.fd, port: bound.address.port, close: () => bound.close() }
         } catch (err) {
           logger.error({ err }, `reload refused: ${formatError(err)}`)
+          status.reloaded('refused', formatError(err))
           await notifyReady(notifyOpts)
           return { ok: false, reason: formatError(err) }
         }
@@ -134,6 +145,7 @@ export async function serveWithWorkers(
         current = next
         if (rebind) old.close()
         outcome = { ok: true, status: `reloaded: ${pool.pids().length} workers` }
+        status.reloaded('ok')
       } catch (err) {
         if (rebind) {
           socket.close()
@@ -141,7 +153,9 @@ export async function serveWithWorkers(
         }
         logger.error({ err }, `reload failed, keeping the running workers: ${formatError(err)}`)
         outcome = { ok: false, reason: formatError(err) }
+        status.reloaded('failed', formatError(err))
       }
+      status.workers(pool.pids().length)
       await notifyReady(notifyOpts)
       return outcome
     },

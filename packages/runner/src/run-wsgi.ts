@@ -4,6 +4,7 @@
  * or through a worker pool, each answering the same signals (./_signals).
  */
 
+import { closeSync } from 'node:fs'
 import type { Logger } from '@forklift/log'
 import { notifyReady } from '@forklift/notify'
 import { holdSignalUntilHandled } from '@forklift/posix/signals'
@@ -12,7 +13,8 @@ import {
   adoptListeningSocket,
   bindHandoffSocket,
   bindSocket,
-  listenFdsFromEnv,
+  listenFdsWithNames,
+  pickListenFd,
   tlsContextOptions,
 } from '@forklift/socket'
 import { loadServerApp } from './_app-server.js'
@@ -38,14 +40,25 @@ export interface RunWsgiOptions {
   env?: NodeJS.ProcessEnv
 }
 
-/** The first LISTEN_FDS descriptor systemd passed us, if any; clears LISTEN_* so workers never take them. */
-function takeListenFd(env: NodeJS.ProcessEnv, logger: Logger): number | undefined {
-  const fds = listenFdsFromEnv(env)
+/**
+ * The LISTEN_FDS descriptor systemd passed for this server, if any: the one
+ * whose FileDescriptorName= (LISTEN_FDNAMES) is the server's name or app
+ * section, else the only one. Clears LISTEN_* so workers never take them.
+ */
+function takeListenFd(
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+  names: readonly string[],
+): number | undefined {
+  const fds = listenFdsWithNames(env)
   delete env.LISTEN_FDS
   delete env.LISTEN_PID
   delete env.LISTEN_FDNAMES
-  if (fds[0] !== undefined) logger.info({ fd: fds[0] }, 'using the socket passed in LISTEN_FDS')
-  return fds[0]
+  const fd = pickListenFd(fds, names)
+  // Not ours to serve: closed, so no worker inherits another service's socket.
+  for (const other of fds) if (other !== fd) closeSync(other.fd)
+  if (fd) logger.info({ fd: fd.fd, fdName: fd.name }, 'using the socket passed in LISTEN_FDS')
+  return fd?.fd
 }
 
 function announceReady(plan: WsgiPlan, options: RunWsgiOptions, logger: Logger): boolean {
@@ -104,7 +117,10 @@ async function start(
     env: options.env,
     announceReady: () => announceReady(plan, options, logger),
   }
-  const listenFd = takeListenFd(env, logger)
+  const listenFd = takeListenFd(env, logger, [
+    plan.server.logName,
+    ...(options.section ? [options.section] : []),
+  ])
   if (plan.workers === 0) {
     const socket =
       listenFd !== undefined

@@ -34,6 +34,59 @@ export function listenFdsFromEnv(
   return Array.from({ length: n }, (_, i) => SD_LISTEN_FDS_START + i)
 }
 
+/** A descriptor systemd passed, with its `FileDescriptorName=` (`LISTEN_FDNAMES`). */
+export interface ListenFd {
+  fd: number
+  /** The socket unit's `FileDescriptorName=`, or systemd's default (the unit's name); `unknown` when LISTEN_FDNAMES is unset. */
+  name: string
+}
+
+/**
+ * {@link listenFdsFromEnv} with each descriptor's name from `LISTEN_FDNAMES`
+ * (colon-separated, one per descriptor, as sd_listen_fds_with_names(3)
+ * reads it): `unknown` for each when it is unset. Throws E_SOCKET_FD when it
+ * names a different number of descriptors than LISTEN_FDS passes.
+ */
+export function listenFdsWithNames(
+  env: NodeJS.ProcessEnv = process.env,
+  pid = process.pid,
+): ListenFd[] {
+  const fds = listenFdsFromEnv(env, pid)
+  const raw = env.LISTEN_FDNAMES
+  if (fds.length === 0) return []
+  if (raw === undefined) return fds.map((fd) => ({ fd, name: 'unknown' }))
+  const names = raw.split(':')
+  if (names.length !== fds.length) {
+    throw new SocketError(
+      'E_SOCKET_FD',
+      `LISTEN_FDNAMES=${quoteInput(raw)} names ${names.length} sockets but LISTEN_FDS=${fds.length}`,
+    )
+  }
+  return fds.map((fd, i) => ({ fd, name: names[i]! }))
+}
+
+/**
+ * The passed descriptor this server should serve on: the first whose name
+ * is one of `wanted` (in `wanted`'s order), else the only one passed.
+ * Undefined when none was passed. Throws E_SOCKET_FD when several were
+ * passed and none has a wanted name: guessing would serve one service's
+ * clients with another's app.
+ */
+export function pickListenFd(
+  fds: readonly ListenFd[],
+  wanted: readonly string[],
+): ListenFd | undefined {
+  for (const name of wanted) {
+    const hit = fds.find((f) => f.name === name)
+    if (hit) return hit
+  }
+  if (fds.length <= 1) return fds[0]
+  throw new SocketError(
+    'E_SOCKET_FD',
+    `LISTEN_FDS passed ${fds.length} sockets (${fds.map((f) => f.name).join(', ')}) and none is named ${[...new Set(wanted)].map((w) => quoteInput(w)).join(' or ')}: set FileDescriptorName= in the socket unit`,
+  )
+}
+
 /** Options of {@link adoptListeningSocket}. */
 export interface AdoptOptions {
   /**

@@ -1,7 +1,10 @@
 export {
   type AdoptOptions,
   adoptListeningSocket,
+  type ListenFd,
   listenFdsFromEnv,
+  listenFdsWithNames,
+  pickListenFd,
   SD_LISTEN_FDS_START,
 } from './adopt.js'
 export {

@@ -8,6 +8,8 @@ import {
   bindHandoffSocket,
   bindSocket,
   listenFdsFromEnv,
+  listenFdsWithNames,
+  pickListenFd,
 } from '../src/index.js'
 import { FIXTURES, get, waitForLine } from './_helpers.js'
 
@@ -105,5 +107,47 @@ describe('adoptListeningSocket', () => {
       message: expect.stringMatching(/^fd 987654 is not open: .*EBADF/),
     })
     await expect(adoptListeningSocket(-1)).rejects.toThrow(TypeError)
+  })
+})
+
+describe('listenFdsWithNames / pickListenFd', () => {
+  const env = (extra: Record<string, string>) => ({
+    LISTEN_FDS: '2',
+    LISTEN_PID: String(process.pid),
+    ...extra,
+  })
+
+  it("names each descriptor from LISTEN_FDNAMES, or 'unknown' without it", () => {
+    expect(listenFdsWithNames(env({ LISTEN_FDNAMES: 'proxy:object' }))).toEqual([
+      { fd: 3, name: 'proxy' },
+      { fd: 4, name: 'object' },
+    ])
+    expect(listenFdsWithNames(env({}))).toEqual([
+      { fd: 3, name: 'unknown' },
+      { fd: 4, name: 'unknown' },
+    ])
+    expect(listenFdsWithNames({ ...env({}), LISTEN_PID: '1' })).toEqual([])
+  })
+
+  it('refuses LISTEN_FDNAMES naming another number of sockets', () => {
+    expect(() => listenFdsWithNames(env({ LISTEN_FDNAMES: 'a' }))).toThrow(
+      'LISTEN_FDNAMES="a" names 1 sockets but LISTEN_FDS=2',
+    )
+  })
+
+  it('picks the wanted name in order, the only one when unnamed, and refuses to guess among several', () => {
+    const fds = [
+      { fd: 3, name: 'a' },
+      { fd: 4, name: 'b' },
+    ]
+    expect(pickListenFd(fds, ['x', 'b', 'a'])).toEqual({ fd: 4, name: 'b' })
+    expect(pickListenFd([{ fd: 3, name: 'swift.socket' }], ['object-server'])).toEqual({
+      fd: 3,
+      name: 'swift.socket',
+    })
+    expect(pickListenFd([], ['a'])).toBeUndefined()
+    expect(() => pickListenFd(fds, ['c', 'c'])).toThrow(
+      'LISTEN_FDS passed 2 sockets (a, b) and none is named "c": set FileDescriptorName= in the socket unit',
+    )
   })
 })
