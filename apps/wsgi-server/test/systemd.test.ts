@@ -134,6 +134,26 @@ describe('a server under systemd (Type=notify-reload)', () => {
   })
 })
 
+describe('a daemon under systemd (Type=notify)', () => {
+  it('swift-object-replicator pings the watchdog between passes and stops at STOPPING=1', async () => {
+    const r = await receiver()
+    const dir = tempDir()
+    const conf = join(dir, 'object-replicator.conf')
+    writeFileSync(
+      conf,
+      `[DEFAULT]\nuser =\ndevices = ${dir}\n\n[object-replicator]\ninterval = 3600\n`,
+    )
+    const p = startBin('swift-object-replicator', [conf], { ...r.env, WATCHDOG_USEC: '400000' })
+    await r.waitFor('READY=1')
+    await r.waitFor(() => r.received.filter((m) => m.fields.WATCHDOG === '1').length >= 3)
+    p.child.kill('SIGTERM')
+    await r.waitFor('STOPPING=1')
+    expect(await p.exited).toEqual({ code: 0, signal: null })
+    const stopping = r.received.findIndex((n) => n.fields.STOPPING === '1')
+    expect(r.received.slice(stopping).filter((n) => n.fields.WATCHDOG)).toEqual([])
+  })
+})
+
 describe.skipIf(!PYTHON)("the same notifications, seen by Python's socket module", () => {
   it('READY, STATUS and WATCHDOG arrive from the server pid on an abstract socket Python bound', async () => {
     const address = `@fl-wsgi-py-${process.pid}-${Math.random().toString(36).slice(2)}`
@@ -202,12 +222,15 @@ describe.skipIf(!ACTIVATE)("systemd-socket-activate's LISTEN_FDS and LISTEN_FDNA
       })
       let err = ''
       act.stderr.on('data', (d) => (err += d))
-      const exited = new Promise<number | null>((res) => act.once('exit', (c) => res(c)))
+      const exited = new Promise<number | string | null>((res) =>
+        act.once('exit', (c, sig) => res(c ?? sig)),
+      )
       await waitFor(() => (err.match(/Listening on/g) ?? []).length === 2, `two sockets: ${err}`)
       // The first connection makes systemd-socket-activate exec the server,
       // which answers it on the socket it was handed.
       expect(await get(`http://127.0.0.1:${mine}/healthcheck`)).toMatchObject({ status: 200 })
-      await r.waitFor('READY=1')
+      // STATUS comes right before the signal handlers are installed (READY=1 a turn earlier).
+      await r.waitFor('STATUS')
       expect(r.received[0]!.pid).toBe(act.pid)
       await expect(get(`http://127.0.0.1:${other}/healthcheck`)).rejects.toThrow(/ECONNREFUSED/)
       await expect(get(`http://127.0.0.1:${confPort}/healthcheck`)).rejects.toThrow(/ECONNREFUSED/)
@@ -241,7 +264,9 @@ describe.skipIf(!ACTIVATE)("systemd-socket-activate's LISTEN_FDS and LISTEN_FDNA
     })
     let err = ''
     act.stderr.on('data', (d) => (err += d))
-    const exited = new Promise<number | null>((res) => act.once('exit', (c) => res(c)))
+    const exited = new Promise<number | string | null>((res) =>
+      act.once('exit', (c, sig) => res(c ?? sig)),
+    )
     await waitFor(() => (err.match(/Listening on/g) ?? []).length === 2, `two sockets: ${err}`)
     await get(`http://127.0.0.1:${a}/`, { timeoutMs: 30_000 }).catch(() => {})
     expect(await exited).toBe(1)

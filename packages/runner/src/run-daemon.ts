@@ -6,6 +6,7 @@ import {
 } from '@forklift/config'
 import type { Logger } from '@forklift/log'
 import { notifyReady, notifyStopping } from '@forklift/notify'
+import { startWatchdog } from '@forklift/notify/keepalive'
 import {
   captureStdio,
   checkUser,
@@ -95,6 +96,8 @@ export async function runDaemon(confPath: string, options: RunDaemonOptions): Pr
   process.on('SIGHUP', onHup)
   logger.info(`Starting ${process.pid}`)
   await notifyReady({ logger })
+  // A pass stuck in a busy loop stops the pings (they run on this loop).
+  const watchdog = startWatchdog({ logger })
   try {
     for (let pass = 1; !stop.signal.aborted; pass++) {
       const started = Date.now()
@@ -123,6 +126,7 @@ export async function runDaemon(confPath: string, options: RunDaemonOptions): Pr
       if (finishing) break
     }
   } finally {
+    watchdog?.stop()
     process.off('SIGTERM', onTerm)
     process.off('SIGHUP', onHup)
   }
