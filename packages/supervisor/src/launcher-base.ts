@@ -120,6 +120,7 @@ export abstract class LauncherBase extends EventEmitter {
   #exitTimer: NodeJS.Timeout | undefined
   /** @forklift/notify, loaded only where NOTIFY_SOCKET is set: a worker never pays for it. */
   readonly #notifier: typeof import('@forklift/notify') | undefined
+  #watchdog: import('@forklift/notify/keepalive').NotifyTimer | undefined
   #state: LauncherState = 'running'
   /** True once `wait()` was called: the caller has launched everything it will. */
   protected waiting = false
@@ -236,6 +237,7 @@ export abstract class LauncherBase extends EventEmitter {
     this.#undoSignals = undefined
     clearInterval(this.#keepAlive)
     this.#keepAlive = undefined
+    this.#stopWatchdog()
     this.emit('done', code)
     this.#result.resolve(code)
     if (this.#options.exit) process.exit(code)
@@ -286,6 +288,20 @@ export abstract class LauncherBase extends EventEmitter {
     if (kind === 'ready') void n.notifyReady(opts)
     else if (kind === 'reloading') void n.notifyReloading(opts)
     else void n.notifyStopping(opts)
+    // WATCHDOG=1 from this loop's timers while running; none once stopping.
+    // Loaded with the notifier, so a worker (no NOTIFY_SOCKET) never pays for it.
+    if (kind === 'ready') {
+      this.#watchdog ??= (
+        createRequire(import.meta.url)(
+          '@forklift/notify/keepalive',
+        ) as typeof import('@forklift/notify/keepalive')
+      ).startWatchdog(opts)
+    } else if (kind === 'stopping') this.#stopWatchdog()
+  }
+
+  #stopWatchdog(): void {
+    this.#watchdog?.stop()
+    this.#watchdog = undefined
   }
 
   #installSignalHandlers(): () => void {
