@@ -5,7 +5,7 @@
 // module, and socket activation by systemd's own systemd-socket-activate
 // with two named sockets (LISTEN_FDNAMES).
 import { spawn, spawnSync } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createNotifyReceiver, type Notification } from '@forklift/notify/testing'
 import { childPids, freePort, tempDir } from '@forklift/test-utils'
@@ -25,6 +25,9 @@ import {
 const BIN = 'swift-object-server'
 const PYTHON = ['/usr/bin/python3', 'python3'].find(
   (p) => spawnSync(p, ['-c', 'import socket'], { stdio: 'ignore' }).status === 0,
+)
+const ANALYZE = ['/usr/bin/systemd-analyze', '/bin/systemd-analyze'].find(
+  (p) => spawnSync(p, ['--version'], { stdio: 'ignore' }).status === 0,
 )
 const ACTIVATE = ['/usr/bin/systemd-socket-activate', '/bin/systemd-socket-activate'].find(
   (p) => spawnSync(p, ['--version'], { stdio: 'ignore' }).status === 0,
@@ -273,5 +276,53 @@ describe.skipIf(!ACTIVATE)("systemd-socket-activate's LISTEN_FDS and LISTEN_FDNA
     expect(err).toContain(
       'swift-object-server: LISTEN_FDS passed 2 sockets (proxy-server, account-server) and none is named "object-server": set FileDescriptorName= in the socket unit\n',
     )
+  })
+})
+
+describe.skipIf(!ANALYZE)('examples/systemd', () => {
+  it('every unit passes systemd-analyze verify, its ExecStart naming a binary we ship', () => {
+    const dir = tempDir()
+    const units = join(REPO, 'examples/systemd')
+    const names = readdirSync(units).filter((f) => /\.(service|socket)$/.test(f))
+    expect(names).toEqual(
+      expect.arrayContaining(['swift-proxy-server.socket', 'forklift-volume.service']),
+    )
+    const bins = new Set<string>()
+    for (const name of names) {
+      const text = readFileSync(join(units, name), 'utf8')
+      for (const m of text.matchAll(/^ExecStart=\/usr\/local\/bin\/(\S+)/gm)) bins.add(m[1]!)
+      writeFileSync(join(dir, name), text.replaceAll('/usr/local/bin/', `${dir}/`))
+    }
+    for (const bin of bins) {
+      const shipped = ['wsgi-server', 'volume']
+        .flatMap((app) => [
+          join(REPO, 'apps', app, 'bin', bin),
+          join(REPO, 'apps', app, 'bin', `${bin}.mjs`),
+        ])
+        .find((f) => existsSync(f))
+      expect(shipped, `${bin} is a binary of apps/*/bin`).toBeDefined()
+      symlinkSync(shipped!, join(dir, bin))
+    }
+    expect([...bins].sort()).toEqual([
+      'forklift-volume',
+      'swift-object-replicator',
+      'swift-object-server',
+      'swift-proxy-server',
+    ])
+    const r = spawnSync(ANALYZE!, ['verify', '--man=no', ...names.map((n) => join(dir, n))], {
+      encoding: 'utf8',
+    })
+    // systemd < 253 knows neither notify-reload nor ReloadSignal=; nothing else may be said.
+    const said = r.stderr
+      .split('\n')
+      .filter(Boolean)
+      .filter(
+        (l) =>
+          !/Failed to parse service type, ignoring: notify-reload|Unknown key 'ReloadSignal'/.test(
+            l,
+          ),
+      )
+    expect(said).toEqual([])
+    expect(r.status).toBe(0)
   })
 })
