@@ -4,6 +4,29 @@ import { alive, waitGone } from '@forklift/test-utils'
 import { describe, expect, it } from 'vitest'
 import { APP, collect, Site } from './_helpers.js'
 
+// status --json's live keys: /proc facts for a running (fake) server, which
+// keeps no status file; every key present, null or empty, for the others.
+const RUNNING_FAKE = {
+  started_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+  uptime_seconds: expect.any(Number),
+  rss_bytes: expect.any(Number),
+  worker_pids: expect.any(Array),
+  workers: expect.any(Array),
+  respawn_count: null,
+  last_reload: null,
+  status: null,
+}
+const NOT_RUNNING = {
+  started_at: null,
+  uptime_seconds: null,
+  rss_bytes: null,
+  worker_pids: [],
+  workers: [],
+  respawn_count: null,
+  last_reload: null,
+  status: null,
+}
+
 const MAIN = ['account-server', 'container-server', 'object-server', 'proxy-server']
 
 describe('swift-init arguments', () => {
@@ -148,6 +171,7 @@ describe('swift-init end to end', () => {
         pid_file: join(site.run, 'object-server.pid'),
         pid,
         state: 'running',
+        ...RUNNING_FAKE,
       },
       {
         server: 'proxy-server',
@@ -155,6 +179,7 @@ describe('swift-init end to end', () => {
         pid_file: join(site.run, 'proxy-server.pid'),
         pid: null,
         state: 'stopped',
+        ...NOT_RUNNING,
       },
     ])
     const start = await site.swiftInit(['main', 'start', '--json'])

@@ -2,6 +2,12 @@ export type { Writer } from './_util.js'
 export { ManagerError, type ManagerErrorCode } from './errors.js'
 export { binaryName, defineFamily, type ServerFamily, SWIFT_FAMILY } from './family.js'
 export {
+  type LastReload,
+  type LiveStatus,
+  statusFileFor,
+  type WorkerFacts,
+} from './live-status.js'
+export {
   COMMANDS,
   type CommandInfo,
   commandName,

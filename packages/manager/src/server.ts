@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process'
+import { mkdirSync } from 'node:fs'
 import { constants as osConstants } from 'node:os'
 import { basename, dirname } from 'node:path'
 import type { Writable } from 'node:stream'
@@ -22,6 +23,7 @@ import {
 import { GATE, GATE_JOINED, GATE_SCRIPTS } from './_gate.js'
 import { configHasSection, isExecutable, type Writer, which, within } from './_util.js'
 import { binaryName, type ServerFamily } from './family.js'
+import { type LiveStatus, liveStatus, NO_LIVE_STATUS, statusFileFor } from './live-status.js'
 
 /** Seconds to wait for a server to die after it printed something while starting (swift's WARNING_WAIT). */
 export const WARNING_WAIT_SECONDS = 3
@@ -85,8 +87,13 @@ export interface StartResult {
   status: number
 }
 
-/** One instance in `status --json`. */
-export interface InstanceStatus {
+/**
+ * One instance in `status --json`: where it is and its state, then (running
+ * only; null or empty otherwise) its start time and uptime, RSS, workers
+ * (children) with theirs, and from its status file the respawn count, the
+ * last reload and its STATUS line.
+ */
+export interface InstanceStatus extends LiveStatus {
   server: string
   conf_file: string | null
   pid_file: string
@@ -410,12 +417,16 @@ export class Server {
           : info.state === 'dying'
             ? 'stale'
             : info.state
+      const pid = info?.pid ?? null
       return {
         server: this.server,
         conf_file: conf,
         pid_file: pidFile,
-        pid: info?.pid ?? null,
+        pid,
         state,
+        ...(state === 'running' && pid !== null
+          ? liveStatus(pid, statusFileFor(this.paths.runDir, pidFile))
+          : { ...NO_LIVE_STATUS, worker_pids: [], workers: [] }),
       }
     }
     for (const conf of this.confFiles(quiet)) report.push(entry(conf, this.paths.pidFileFor(conf)))
@@ -436,11 +447,21 @@ export class Server {
     if (opts.once) args.push('once')
     if (opts.daemon === false) args.push('verbose')
     if (opts.additionalArgs) args.push(...opts.additionalArgs)
-    const env = { PYTHON_EGG_CACHE: '/tmp', ...this.#ctx.env }
     const pidFile = this.paths.pidFileFor(conf)
+    const env: NodeJS.ProcessEnv = { PYTHON_EGG_CACHE: '/tmp', ...this.#ctx.env }
     // Before anything is spawned: a pid file we could not write would leave
     // a gated child with nothing to wait for.
     ensureRunDir(this.paths.runDir, dirname(pidFile))
+    // Where a forklift server keeps what status --json cannot read in /proc
+    // (respawns, last reload); other servers ignore it. Inside the run dir
+    // ensureRunDir just vouched for (ours, writable by nobody else).
+    const statusFile = statusFileFor(this.paths.runDir, pidFile)
+    if (statusFile) {
+      try {
+        mkdirSync(dirname(statusFile), { recursive: true, mode: 0o755 })
+        env.FORKLIFT_STATUS_FILE = statusFile
+      } catch {}
+    }
     // Loaded on first use: status and stop, which must be quick, never spawn.
     const { spawn } = process.getBuiltinModule('node:child_process')
     // fd 3 is the gate (see _gate.ts). Waiting, stdout and stderr are one

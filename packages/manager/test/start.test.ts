@@ -12,6 +12,29 @@ import { alive, waitGone } from '@forklift/test-utils'
 import { describe, expect, it } from 'vitest'
 import { Sandbox } from './_sandbox.js'
 
+// status --json's live keys: /proc facts for a running (fake) server, which
+// keeps no status file; every key present, null or empty, for the others.
+const RUNNING_FAKE = {
+  started_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+  uptime_seconds: expect.any(Number),
+  rss_bytes: expect.any(Number),
+  worker_pids: expect.any(Array),
+  workers: expect.any(Array),
+  respawn_count: null,
+  last_reload: null,
+  status: null,
+}
+const NOT_RUNNING = {
+  started_at: null,
+  uptime_seconds: null,
+  rss_bytes: null,
+  worker_pids: [],
+  workers: [],
+  respawn_count: null,
+  last_reload: null,
+  status: null,
+}
+
 describe('starting', () => {
   it('a server that dies while starting: its output and a non-zero status', async () => {
     const sb = new Sandbox().install('object-server', 'proxy-server')
@@ -188,6 +211,7 @@ describe('status --json', () => {
         pid_file: sb.pidFile('object-server/1.pid'),
         pid,
         state: 'running',
+        ...RUNNING_FAKE,
       },
       {
         server: 'object-server',
@@ -195,6 +219,7 @@ describe('status --json', () => {
         pid_file: sb.pidFile('object-server/2.pid'),
         pid: null,
         state: 'invalid',
+        ...NOT_RUNNING,
       },
       {
         server: 'proxy-server',
@@ -202,6 +227,7 @@ describe('status --json', () => {
         pid_file: sb.pidFile('proxy-server.pid'),
         pid: null,
         state: 'stopped',
+        ...NOT_RUNNING,
       },
     ])
     expect(sb.take()).toBe('')
