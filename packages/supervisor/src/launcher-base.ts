@@ -94,6 +94,8 @@ export interface LauncherEvents {
   ready: []
   /** A handled signal arrived. */
   signal: [signal: NodeJS.Signals]
+  /** A restart (SIGHUP) was decided: `ok` when the configuration applied and the services were told to restart, `refused` when it did not apply (they keep running). */
+  reloaded: [result: 'ok' | 'refused', reason: string | null]
   /** A stop began. */
   stopping: []
   /** `wait()` settled with this exit status. */
@@ -212,10 +214,12 @@ export abstract class LauncherBase extends EventEmitter {
       )
       this.state = 'running'
       this.onRestartAbandoned()
+      this.emit('reloaded', 'refused', formatMessage(err))
       return
     }
     if (this.stopping) return
     await this.restartServices()
+    if (!this.stopping) this.emit('reloaded', 'ok', null)
   }
 
   /** What keeps running when a restart is abandoned, for its log line: `services`, `children`. */

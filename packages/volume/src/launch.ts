@@ -8,6 +8,7 @@ import {
   ProcessLauncher,
   type WorkerEvent,
 } from '@forklift/supervisor/launcher'
+import { ServiceStatus } from '@forklift/supervisor/service-status'
 import { activeActiveMessage, checkActiveActive, loadDriverFactory } from './driver.js'
 import { VolumeError } from './errors.js'
 import { NO_ENABLED_BACKENDS_MESSAGE, type VolumeConfig } from './volume-config.js'
@@ -156,6 +157,15 @@ export async function launchVolumeServices(
   }
   const launched = [...running.values()]
 
+  // STATUS= and FORKLIFT_STATUS_FILE, with the servers' keys (the launcher pings the watchdog itself).
+  const status = new ServiceStatus(VOLUME_BINARY, logger, process.env, { watchdog: false })
+  launcher.on('worker-exit', () => {
+    if (!launcher.stopping && launcher.state === 'running') status.respawned()
+    status.workers(launcher.pids().length)
+  })
+  launcher.on('worker-started', () => status.workers(launcher.pids().length))
+  launcher.on('reloaded', (result, reason) => status.reloaded(result, reason ?? undefined))
+  launcher.on('stopping', () => status.stopping())
   launcher.on('worker-exit', (ev: WorkerEvent) => {
     const host = hostOf.get(ev.service)
     if (!host || launcher.stopping || (ev.code === 0 && !ev.signal)) return
@@ -173,6 +183,7 @@ export async function launchVolumeServices(
     await launcher.stop()
     throw new VolumeError('E_VOLUME_NONE_STARTED', NO_SERVICES_MESSAGE)
   }
+  status.serving(launcher.pids().length)
   return launcher.wait()
 }
 

@@ -1,8 +1,11 @@
-// What a serving parent tells its host about itself, computed once: the
-// STATUS= line systemd shows, the watchdog, timeout extensions for slow
-// starts and drains, and (when FORKLIFT_STATUS_FILE names one) a small JSON
-// file `swift-init status --json` reads for what /proc cannot tell: respawns
-// and the last reload.
+/**
+ * What a supervising parent (a server's worker pool, a launcher) tells its
+ * host about itself, computed once: the STATUS= line systemd shows, the
+ * watchdog, timeout extensions for slow starts and drains, and (when
+ * FORKLIFT_STATUS_FILE names one) a small JSON file with the same facts,
+ * which `swift-init status --json` reads for what /proc cannot tell:
+ * respawns and the last reload.
+ */
 import { renameSync, unlinkSync, writeFileSync } from 'node:fs'
 import { formatError } from '@forklift/errors'
 import type { Logger } from '@forklift/log'
@@ -38,10 +41,19 @@ export class ServiceStatus {
   #watchdog: NotifyTimer | undefined
   #fileFailed = false
 
-  constructor(server: string, logger: Logger, env: NodeJS.ProcessEnv = process.env) {
+  readonly #ownWatchdog: boolean
+
+  /** `watchdog: false` when something else pings already (the launchers do). */
+  constructor(
+    server: string,
+    logger: Logger,
+    env: NodeJS.ProcessEnv = process.env,
+    options: { watchdog?: boolean } = {},
+  ) {
     this.#server = server
     this.#logger = logger
     this.#env = env
+    this.#ownWatchdog = options.watchdog ?? true
     const file = env[STATUS_FILE_ENV]
     this.#file = file?.startsWith('/') ? file : undefined
     if (file && !this.#file)
@@ -56,7 +68,8 @@ export class ServiceStatus {
   /** Serving with `workers` workers (0: in process): starts the watchdog, tells the status. */
   serving(workers: number): void {
     this.#workers = workers
-    this.#watchdog ??= startWatchdog({ env: this.#env, logger: this.#logger })
+    if (this.#ownWatchdog)
+      this.#watchdog ??= startWatchdog({ env: this.#env, logger: this.#logger })
     this.#publish()
   }
 
