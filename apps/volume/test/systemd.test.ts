@@ -51,7 +51,7 @@ describe('forklift-volume status', () => {
     expect(read()).toEqual({
       pid: run.child.pid,
       server: 'forklift-volume',
-      workers: 2,
+      worker_count: 2,
       respawn_count: 0,
       last_reload: null,
       status: '2 workers; 0 respawned; no reload yet',

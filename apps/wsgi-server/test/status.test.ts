@@ -17,6 +17,7 @@ interface Instance {
   started_at: string | null
   uptime_seconds: number | null
   rss_bytes: number | null
+  worker_count: number | null
   worker_pids: number[]
   workers: { pid: number; rss_bytes: number | null }[]
   respawn_count: number | null
@@ -73,6 +74,7 @@ describe.skipIf(!existsSync(SWIFT_INIT))('swift-init status --json on a forklift
     const pid = s.pid!
     expect(s.state).toBe('running')
     expect(s.worker_pids).toEqual(childPids(pid).sort((a, b) => a - b))
+    expect(s.worker_count).toBe(2)
     expect(s.rss_bytes).toBeGreaterThan(1 << 20)
     expect(s.workers.map((w) => w.pid)).toEqual(s.worker_pids)
     for (const w of s.workers) expect(w.rss_bytes).toBeGreaterThan(1 << 20)
@@ -117,6 +119,7 @@ describe.skipIf(!existsSync(SWIFT_INIT))('swift-init status --json on a forklift
       started_at: null,
       uptime_seconds: null,
       rss_bytes: null,
+      worker_count: null,
       worker_pids: [],
       workers: [],
       respawn_count: null,

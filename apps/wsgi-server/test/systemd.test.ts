@@ -65,7 +65,7 @@ describe('a server under systemd (Type=notify-reload)', () => {
     expect(file()).toMatchObject({
       pid: p.pid,
       server: 'object-server',
-      workers: 2,
+      worker_count: 2,
       respawn_count: 0,
       last_reload: null,
     })

@@ -37,6 +37,8 @@ export interface LiveStatus {
   started_at: string | null
   uptime_seconds: number | null
   rss_bytes: number | null
+  /** Live children, from /proc (the server's own count is in `status`). */
+  worker_count: number | null
   worker_pids: number[]
   workers: WorkerFacts[]
   respawn_count: number | null
@@ -49,6 +51,7 @@ export const NO_LIVE_STATUS: LiveStatus = Object.freeze({
   started_at: null,
   uptime_seconds: null,
   rss_bytes: null,
+  worker_count: null,
   worker_pids: [],
   workers: [],
   respawn_count: null,
@@ -163,6 +166,7 @@ export function liveStatus(
     started_at: startedAt,
     uptime_seconds: uptime,
     rss_bytes: rssBytes(pid),
+    worker_count: workerPids.length,
     worker_pids: workerPids,
     workers: workerPids.map((w) => ({ pid: w, rss_bytes: rssBytes(w) })),
     respawn_count:

@@ -19,7 +19,7 @@ export type ReloadResult = 'ok' | 'refused' | 'failed'
 export interface ServiceStatusFile {
   pid: number
   server: string
-  workers: number
+  worker_count: number
   respawn_count: number
   last_reload: { at: string; result: ReloadResult; reason: string | null } | null
   status: string
@@ -122,7 +122,7 @@ export class ServiceStatus {
     const body: ServiceStatusFile = {
       pid: process.pid,
       server: this.#server,
-      workers: this.#workers,
+      worker_count: this.#workers,
       respawn_count: this.#respawns,
       last_reload: this.#lastReload,
       status: text,
