@@ -1,10 +1,10 @@
 // forklift-volume under systemd (Type=notify, WatchdogSec=): READY=1 once
 // its backends run, WATCHDOG=1 from the launcher's own pid while it runs,
 // none after STOPPING=1. A real notification socket, a real launcher.
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createNotifyReceiver } from '@forklift/notify/testing'
-import { tempDir } from '@forklift/test-utils'
+import { tempDir, waitFor } from '@forklift/test-utils'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { FIXTURES, startVolume, volumeConf, workerPid } from './helpers.js'
 
@@ -57,7 +57,7 @@ describe('forklift-volume status', () => {
       status: '2 workers; 0 respawned; no reload yet',
       updated_at: expect.stringMatching(/^\d{4}-/),
     })
-    const victim = workerPid(run, 'node1@a')!
+    const victim = await waitFor(() => workerPid(run, 'node1@a'), "backend a's worker pid")
     process.kill(victim, 'SIGKILL')
     await r.waitFor((n) => status(n) === '2 workers; 1 respawned; no reload yet', {
       timeoutMs: 30_000,
@@ -75,5 +75,6 @@ describe('forklift-volume status', () => {
     expect(read().respawn_count).toBe(1)
     run.child.kill('SIGTERM')
     expect(await run.exited).toMatchObject({ signal: null })
+    expect(existsSync(statusFile)).toBe(false)
   })
 })

@@ -94,6 +94,8 @@ describe('a server under systemd (Type=notify-reload)', () => {
     p.child.kill('SIGTERM')
     await r.waitFor('STOPPING=1')
     expect(await p.exited).toEqual({ code: 0, signal: null })
+    // Gone with its pid: it never speaks for a recycled one.
+    expect(existsSync(statusFile)).toBe(false)
     // No ping once stopping: systemd stops watching, a ping would be noise.
     const stopping = r.received.findIndex((n) => n.fields.STOPPING === '1')
     expect(r.received.slice(stopping).filter((n) => n.fields.WATCHDOG)).toEqual([])

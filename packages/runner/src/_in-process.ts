@@ -86,6 +86,7 @@ export async function serveInProcess(
       return outcome
     },
   })
+  status.close()
   logger.info(`Exited (${process.pid})`)
   return 0
 }

@@ -162,6 +162,7 @@ export async function serveWithWorkers(
   })
   early.replay()
   await served
+  status.close()
   logger.info(`Exited (${process.pid})`)
   return 0
 }

@@ -6,7 +6,7 @@
  * which `swift-init status --json` reads for what /proc cannot tell:
  * respawns and the last reload.
  */
-import { renameSync, unlinkSync, writeFileSync } from 'node:fs'
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
 import { formatError } from '@forklift/errors'
 import type { Logger } from '@forklift/log'
 import { notifyStatus } from '@forklift/notify'
@@ -40,6 +40,7 @@ export class ServiceStatus {
   #lastReload: ServiceStatusFile['last_reload'] = null
   #watchdog: NotifyTimer | undefined
   #fileFailed = false
+  #closed = false
 
   readonly #ownWatchdog: boolean
 
@@ -99,6 +100,22 @@ export class ServiceStatus {
     notifyStatus('stopping', { env: this.#env, logger: this.#logger })
   }
 
+  /**
+   * Done: removes the status file (only if it is still the one this process
+   * wrote), so no file outlives its pid to speak for a recycled one.
+   */
+  close(): void {
+    this.#closed = true
+    this.#watchdog?.stop()
+    this.#watchdog = undefined
+    const file = this.#file
+    if (!file) return
+    try {
+      const body = JSON.parse(readFileSync(file, 'utf8')) as { pid?: unknown }
+      if (body.pid === process.pid) unlinkSync(file)
+    } catch {}
+  }
+
   /** The STATUS= line. */
   text(): string {
     const r = this.#lastReload
@@ -108,6 +125,7 @@ export class ServiceStatus {
   }
 
   #publish(): void {
+    if (this.#closed) return
     const text = this.text()
     // The file first: whoever hears the STATUS line finds the file agreeing.
     if (this.#file) this.#writeFile(this.#file, text)

@@ -184,7 +184,11 @@ export async function launchVolumeServices(
     throw new VolumeError('E_VOLUME_NONE_STARTED', NO_SERVICES_MESSAGE)
   }
   status.serving(launcher.pids().length)
-  return launcher.wait()
+  try {
+    return await launcher.wait()
+  } finally {
+    status.close()
+  }
 }
 
 /** What one backend's worker is handed (plain JSON), from a config. */
