@@ -5,11 +5,19 @@
 // package.json reads were most of a server's start-up CPU). The packages keep
 // building with tsc; this only runs after `tsc` in `build`.
 //
-// Kept out of the bundle, imported at run time from their packages: the two
-// modules that load a third-party package lazily with Node's resolution
-// relative to themselves (@forklift/log's datagram transport, @forklift/notify
-// and @forklift/posix → the posix native addon).
-import { rmSync } from 'node:fs'
+// Kept out of the bundle, imported at run time from their package: the
+// @forklift/posix subpaths, which find the posix native addon relative to
+// their own files, and whose signal bookkeeping (SIGUSR1 held until handled)
+// must be one copy shared with the bin file's guardProgram.
+//
+// Bundled, though they load something relative to themselves: the rest of
+// @forklift/log and @forklift/notify (external until issue 12: loading their
+// ~20 files through ESM resolution cost each server parent and worker ~10 ms
+// of CPU). @forklift/log's datagram transport requires `node-unix-socket`
+// lazily with Node's resolution from its own file; in the bundle that
+// require starts from @forklift/log's entry instead (this app depends on
+// @forklift/log, so it resolves from here), the package that depends on it.
+import { readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -17,13 +25,11 @@ import { build } from 'esbuild'
 
 const APP = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const require = createRequire(join(APP, 'package.json'))
-const runtime = [
-  '@forklift/log',
-  '@forklift/notify',
-  '@forklift/posix/signals',
-  '@forklift/posix/unix-dgram',
-]
+const runtime = ['@forklift/posix/signals', '@forklift/posix/unix-dgram']
 const keep = new Map(runtime.map((spec) => [require.resolve(spec), spec]))
+// Files whose lazy require must resolve from their package, not the bundle.
+const TRANSPORT = join(dirname(require.resolve('@forklift/log')), 'transport.js')
+const RELATIVE_REQUIRE = 'createRequire(import.meta.url)'
 
 rmSync(join(APP, 'dist/bundle'), { recursive: true, force: true })
 await build({
@@ -56,6 +62,22 @@ await build({
           })
           const spec = keep.get(r.path)
           return spec ? { path: spec, external: true } : r
+        })
+        b.onLoad({ filter: /transport\.js$/ }, (args) => {
+          if (args.path !== TRANSPORT) return undefined
+          const text = readFileSync(args.path, 'utf8')
+          // A change in @forklift/log that this misses must fail the build,
+          // not ship a bundle whose syslog transport cannot load its addon.
+          if (text.split(RELATIVE_REQUIRE).length !== 2) {
+            throw new Error(`${TRANSPORT}: expected one ${RELATIVE_REQUIRE} to rewrite`)
+          }
+          return {
+            contents: text.replace(
+              RELATIVE_REQUIRE,
+              "createRequire(import.meta.resolve('@forklift/log'))",
+            ),
+            loader: 'js',
+          }
         })
       },
     },
