@@ -136,6 +136,35 @@ describe('swift-init end to end', () => {
     expect(r.code).toBe(1)
   })
 
+  it("start raises swift-init's limits for the servers, or warns for each one it cannot", async () => {
+    // Through the built bundle: the limits come from @forklift/posix's addon,
+    // which a bundle must load from its own package (a copy inlined in the
+    // bundle finds no addon, and all three limits would only warn).
+    const site = new Site().install('object-server')
+    site.conf('object-server.conf')
+    const r = await site.swiftInit(['object', 'start'])
+    expect(r.code).toBe(0)
+    const pid = site.readPid('object-server.pid')
+    const row = (text: string, name: string) =>
+      (new RegExp(`^${name} +(\\S+) +(\\S+)`, 'm').exec(text) ?? []).slice(1)
+    const limits = readFileSync(`/proc/${pid}/limits`, 'utf8')
+    const own = readFileSync('/proc/self/limits', 'utf8')
+    for (const [name, what, value] of [
+      ['Max open files', 'file descriptor', 32768],
+      ['Max data size', 'memory', 2 ** 31],
+      ['Max processes', 'max process', 8192],
+    ] as const) {
+      const warned = r.rawStdout.includes(`WARNING: Unable to modify ${what} limit.`)
+      const set = row(limits, name).every((v) => v === String(value))
+      expect({ name, set, warned }).toEqual({ name, set: !warned, warned })
+      // What this process's hard limit allows is raised without a warning.
+      const hard = row(own, name)[1]
+      if (hard === 'unlimited' || Number(hard) >= value)
+        expect({ name, warned }).toEqual({ name, warned: false })
+    }
+    expect((await site.swiftInit(['object', 'stop'])).code).toBe(0)
+  })
+
   it('--conf-dir and SWIFT_DIR, -r and the pid files there', async () => {
     const site = new Site().install('object-server')
     const conf = site.conf('object-server.conf')
