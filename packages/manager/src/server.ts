@@ -20,6 +20,7 @@ import {
   selectConfigNumber,
   writePidFile,
 } from '@forklift/paths'
+import { launcherCommand } from '@forklift/posix/launch'
 import { GATE, GATE_JOINED, GATE_SCRIPTS } from './_gate.js'
 import { configHasSection, isExecutable, type Writer, which, within } from './_util.js'
 import { binaryName, type ServerFamily } from './family.js'
@@ -464,23 +465,28 @@ export class Server {
     }
     // Loaded on first use: status and stop, which must be quick, never spawn.
     const { spawn } = process.getBuiltinModule('node:child_process')
+    // A forklift launcher (@forklift/posix/launch) is exec'd as its shell
+    // part would exec it, `env --block-signal=USR1 node --disable-sigusr1
+    // <binary>`, without that shell part: the same process and cmdline
+    // (SIGUSR1 blocked from exec on), two execs and a probe fewer per server.
+    const command = launcherCommand(this.binary, env) ?? [this.binary]
     // fd 3 is the gate (see _gate.ts). Waiting, stdout and stderr are one
     // pipe we read until the server closes it (swift's Popen(stderr=STDOUT));
     // the gate's sh joins them, as Node cannot hand one pipe to two fds.
     let child: ChildProcess
     if (opts.daemon === false) {
-      child = spawn('/bin/sh', ['-c', GATE, pidFile, this.binary, ...args], {
+      child = spawn('/bin/sh', ['-c', GATE, pidFile, ...command, ...args], {
         stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
         env,
       })
     } else if (opts.wait !== false) {
-      child = spawn('/bin/sh', ['-c', GATE_JOINED, pidFile, this.binary, ...args], {
+      child = spawn('/bin/sh', ['-c', GATE_JOINED, pidFile, ...command, ...args], {
         detached: true,
         stdio: ['ignore', 'pipe', 'ignore', 'pipe'],
         env,
       })
     } else {
-      child = spawn('/bin/sh', ['-c', GATE, pidFile, this.binary, ...args], {
+      child = spawn('/bin/sh', ['-c', GATE, pidFile, ...command, ...args], {
         detached: true,
         stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
         env,

@@ -8,9 +8,10 @@ import {
   writeFileSync,
 } from 'node:fs'
 import { join } from 'node:path'
+import { launcherHeader } from '@forklift/posix/launch'
 import { alive, waitGone } from '@forklift/test-utils'
 import { describe, expect, it } from 'vitest'
-import { Sandbox } from './_sandbox.js'
+import { FIXTURE, Sandbox } from './_sandbox.js'
 
 // status --json's live keys: /proc facts for a running (fake) server, which
 // keeps no status file; every key present, null or empty, for the others.
@@ -235,5 +236,50 @@ describe('status --json', () => {
     expect(sb.take()).toBe('')
     expect(existsSync(sb.pidFile('object-server/2.pid'))).toBe(true)
     expect(sb.manager(['object']).statusReport().status).toBe(0)
+  })
+
+  it("a forklift launcher binary is exec'd as its launcher would exec it, without its shell part", async () => {
+    const sb = new Sandbox()
+    // The fixture behind @forklift/posix's launcher header, as the apps' bin files are.
+    const body = readFileSync(FIXTURE, 'utf8').replace(/^#!.*\n/, '')
+    for (const s of ['object-server', 'proxy-server']) {
+      writeFileSync(join(sb.bin, `swift-${s}`), launcherHeader() + body, { mode: 0o755 })
+    }
+    // FORKLIFT_NODE, the launcher's Node, logs each run: a launcher probes
+    // (`-v`) and then execs, every time; the manager probes once.
+    const calls = join(sb.root, 'node-calls')
+    const node = join(sb.root, 'node')
+    writeFileSync(node, `#!/bin/sh\necho "$*" >> ${calls}\nexec ${process.execPath} "$@"\n`, {
+      mode: 0o755,
+    })
+    const confs = ['object-server/1.conf', 'object-server/2.conf', 'proxy-server.conf'].map((c) =>
+      sb.conf(c),
+    )
+    const env = { ...process.env, FORKLIFT_NODE: node }
+    expect(await sb.manager(['object', 'proxy'], { env }).start()).toBe(0)
+    const lines = readFileSync(calls, 'utf8').trim().split('\n')
+    expect(lines.filter((l) => l === '--disable-sigusr1 -v')).toHaveLength(1)
+    expect(lines.filter((l) => l !== '--disable-sigusr1 -v').sort()).toEqual(
+      confs
+        .map(
+          (c, i) =>
+            `--disable-sigusr1 ${join(sb.bin, i < 2 ? 'swift-object-server' : 'swift-proxy-server')} ${c}`,
+        )
+        .sort(),
+    )
+    // The same server as through the launcher: its own pid, SIGUSR1 blocked
+    // from exec on, and the one status and stop see.
+    for (const [rel, name] of [
+      ['object-server/1.pid', 'swift-object-server'],
+      ['proxy-server.pid', 'swift-proxy-server'],
+    ] as const) {
+      const pid = sb.readPid(rel)
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')
+      expect(cmdline.slice(1, 3)).toEqual(['--disable-sigusr1', join(sb.bin, name)])
+      const started = sb.eventList().find((e) => e.pid === pid && e.event === 'started')
+      expect(started?.argv).toEqual([confs[rel.startsWith('proxy') ? 2 : 0]])
+    }
+    expect(await sb.manager(['object', 'proxy'], { env }).status()).toBe(0)
+    expect(await sb.manager(['object', 'proxy'], { env }).stop()).toBe(0)
   })
 })

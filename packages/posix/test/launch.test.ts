@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { spawnCollect, tempDir } from '@forklift/test-utils'
 import { describe, expect, it } from 'vitest'
 import {
+  launcherCommand,
   launcherHeader,
   launcherScript,
   nodeVersionError,
@@ -180,5 +181,71 @@ describe('launcherScript', () => {
     expect(p.stderr()).toMatch(
       /^run: needs Node >=24\.19 \(found v20\.[\d.]+ at \/usr\/bin\/node\)/,
     )
+  })
+})
+
+describe('launcherCommand', () => {
+  /** A root with pnpm's layout: node_modules/.bin/node (a wrapper) and node_modules/node/bin/node. */
+  function pnpmRoot(): string {
+    const root = tempDir('fl-pnpm-')
+    mkdirSync(join(root, 'node_modules', '.bin'), { recursive: true })
+    mkdirSync(join(root, 'node_modules', 'node', 'bin'), { recursive: true })
+    symlinkSync(process.execPath, join(root, 'node_modules', 'node', 'bin', 'node'))
+    writeFileSync(
+      join(root, 'node_modules', '.bin', 'node'),
+      `#!/bin/sh\n"$(dirname "$0")/../node/bin/node" "$@"\nexit $?\n`,
+      { mode: 0o755 },
+    )
+    return root
+  }
+
+  it('is the exec of the launcher: same process, --disable-sigusr1, SIGUSR1 blocked from exec on', async () => {
+    const { bin } = program('>=22.14', REPORT)
+    const env = { ...process.env, FORKLIFT_NODE: process.execPath }
+    const command = launcherCommand(bin, env)
+    expect(command).toEqual([
+      'env',
+      '--block-signal=USR1',
+      process.execPath,
+      '--disable-sigusr1',
+      bin,
+    ])
+    const [file, ...args] = command!
+    const p = spawnCollect(file!, [...args, 'a b'], { env })
+    expect(await p.closed).toEqual({ code: 0, signal: null })
+    const r = JSON.parse(p.stdout())
+    expect(r).toMatchObject({ pid: p.child.pid, execArgv: ['--disable-sigusr1'], args: ['a b'] })
+    expect(BigInt(`0x${r.sigBlk}`) & (1n << 9n)).toBe(1n << 9n)
+  })
+
+  it("chooses the launcher's Node: PATH's node by name, pnpm's wrapper → the real binary", () => {
+    const { bin } = program('>=22.14', REPORT)
+    const root = pnpmRoot()
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      PATH: `${root}/node_modules/.bin:/usr/bin:/bin`,
+    }
+    delete env.FORKLIFT_NODE
+    expect(launcherCommand(bin, env)?.[2]).toBe(`${root}/node_modules/node/bin/node`)
+    // A plain node on PATH stays the word `node`, for env to look up, as the launcher passes it.
+    const plain = tempDir('fl-node-')
+    symlinkSync(process.execPath, join(plain, 'node'))
+    expect(launcherCommand(bin, { ...env, PATH: `${plain}:/usr/bin:/bin` })?.[2]).toBe('node')
+  })
+
+  it('is undefined where the launcher itself must run: not a launcher, an old or missing Node', () => {
+    const { dir, bin } = program('>=22.14', REPORT)
+    const env = { ...process.env, FORKLIFT_NODE: process.execPath }
+    const script = join(dir, 'bin', 'plain')
+    // Only the exact header counts: a launcher that differs may do something else.
+    writeFileSync(script, launcherHeader().replace("trap '' USR1", "trap '' USR2") + REPORT, {
+      mode: 0o755,
+    })
+    expect(launcherCommand(script, env)).toBeUndefined()
+    writeFileSync(script, '#!/bin/sh\nexec true\n', { mode: 0o755 })
+    expect(launcherCommand(script, env)).toBeUndefined()
+    expect(launcherCommand(join(dir, 'missing'), env)).toBeUndefined()
+    expect(launcherCommand(bin, { ...env, FORKLIFT_NODE: '/nonexistent/node' })).toBeUndefined()
+    if (OLD_NODE) expect(launcherCommand(bin, { ...env, FORKLIFT_NODE: OLD_NODE })).toBeUndefined()
   })
 })
