@@ -12,6 +12,12 @@
 //
 // Servers: apps/wsgi-server/bin (our swift-*-server binaries) when built,
 // else the manager's fixture server. Never asserts anything.
+//
+// The floor: what the Node processes a start needs cost at the least, in
+// the same run: one bare `node -e 0` per server process (each server is a
+// parent and `workers = 1` worker, so 2 per config), run 2 at a time (the
+// machine's 2 cores; `--lanes` to change), median of as many runs as ours.
+// `ours/floor` is start over that.
 import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { connect, createServer } from 'node:net'
@@ -35,10 +41,36 @@ const { values: args } = parseArgs({
     repeat: { type: 'string', default: '3' },
     servers: { type: 'string', default: '50' },
     full: { type: 'boolean', default: false },
+    lanes: { type: 'string', default: '2' },
+    'many-repeat': { type: 'string', default: '3' },
   },
 })
 const REPEAT = Math.max(1, Number(args.repeat))
 const MANY = Math.max(1, Number(args.servers))
+const MANY_REPEAT = Math.max(1, Number(args['many-repeat']))
+const LANES = Math.max(1, Number(args.lanes))
+// Node processes per server: the parent and its one worker (workers = 1).
+const PROCS_PER_SERVER = 2
+
+/** Wall ms of `count` bare `node -e 0` runs, `LANES` at a time. */
+async function floor(count) {
+  const one = () =>
+    new Promise((res, rej) => {
+      const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' })
+      child.once('error', rej)
+      child.once('close', res)
+    })
+  let left = count
+  const lane = async () => {
+    while (left > 0) {
+      left--
+      await one()
+    }
+  }
+  const t0 = process.hrtime.bigint()
+  await Promise.all(Array.from({ length: Math.min(LANES, count) }, lane))
+  return Number(process.hrtime.bigint() - t0) / 1e6
+}
 
 function pythonSwift() {
   if (!existsSync(PYTHON)) return undefined
@@ -234,16 +266,23 @@ async function cycle(tool, s, servers, ports) {
 }
 
 async function scenario(label, s, servers, ports, tools, repeat) {
+  // Round by round (floor, ours, python, floor, ours, …) so that a change in
+  // the machine's load falls on all of them alike.
+  const runs = Object.fromEntries(tools.map((t) => [t, []]))
+  const floors = []
+  for (let i = 0; i < repeat; i++) {
+    floors.push(await floor(ports.length * PROCS_PER_SERVER))
+    for (const tool of tools) runs[tool].push(await cycle(tool, s, servers, ports))
+  }
   const rows = {}
   for (const tool of tools) {
-    const runs = []
-    for (let i = 0; i < repeat; i++) runs.push(await cycle(tool, s, servers, ports))
     rows[tool] = {
-      start: median(runs.map((r) => r.start)),
-      status: median(runs.map((r) => r.status)),
-      stop: median(runs.map((r) => r.stop)),
+      start: median(runs[tool].map((r) => r.start)),
+      status: median(runs[tool].map((r) => r.status)),
+      stop: median(runs[tool].map((r) => r.stop)),
     }
   }
+  const floorMs = median(floors)
   const lines = []
   for (const what of ['start', 'status', 'stop']) {
     const ours = rows.ours[what]
@@ -253,10 +292,14 @@ async function scenario(label, s, servers, ports, tools, repeat) {
         py === undefined
           ? '         -          -'
           : `${py.toFixed(0).padStart(11)}${`${(py / ours).toFixed(1)}x`.padStart(11)}`
+      }${
+        what === 'start'
+          ? `${floorMs.toFixed(0).padStart(9)}${`${(ours / floorMs).toFixed(2)}x`.padStart(12)}`
+          : ''
       }`,
     )
   }
-  return { rows, lines }
+  return { rows, floorMs, lines }
 }
 
 const pyVersion = pythonSwift()
@@ -271,10 +314,13 @@ console.log(
     : '  Python swift-init: skipped (no /usr/bin/python3 with swift; apt-get install python3-swift)',
 )
 console.log(
-  `  median of ${REPEAT} runs (the ${MANY}-config scenario: 1 run; status: median of ${STATUS_RUNS} in each); times in ms; start = until every port accepts\n`,
+  `  median of ${REPEAT} runs (the ${MANY}-config scenario: ${MANY_REPEAT}; status: median of ${STATUS_RUNS} in each); times in ms; start = until every port accepts`,
 )
 console.log(
-  `${'scenario'.padEnd(26)}${'ours'.padStart(10)}${'python'.padStart(11)}${'py/ours'.padStart(11)}`,
+  `  floor: ${PROCS_PER_SERVER} bare \`node -e 0\` per server (parent + 1 worker), ${LANES} at a time, in the same rounds (${process.version})\n`,
+)
+console.log(
+  `${'scenario'.padEnd(26)}${'ours'.padStart(10)}${'python'.padStart(11)}${'py/ours'.padStart(11)}${'floor'.padStart(9)}${'ours/floor'.padStart(12)}`,
 )
 
 const ports4 = await freePorts(MAIN.length)
@@ -288,7 +334,7 @@ const portsN = await freePorts(MANY)
 const many = site('many', (_etc, run) =>
   portsN.map((p, i) => [`object-server/${i + 1}.conf`, ourConf('object', p, run)]),
 )
-const b = await scenario(`${MANY} object`, many, ['object'], portsN, tools, 1)
+const b = await scenario(`${MANY} object`, many, ['object'], portsN, tools, MANY_REPEAT)
 for (const l of b.lines) console.log(l)
 
 // Debian's Python object server (not ours, which also carries that name).
