@@ -17,11 +17,17 @@
 // the same run: one bare `node -e 0` per server process (each server is a
 // parent and `workers = 1` worker, so 2 per config), run 2 at a time (the
 // machine's 2 cores; `--lanes` to change), median of as many runs as ours.
-// `ours/floor` is start over that.
+// `ours/floor` is start over that. Wall times against that floor hold on a
+// quiet machine only: under other load, 100 processes at once get a larger
+// share of the CPU than 2 lanes of one each, which flatters us. So each
+// start also has a CPU row, which load moves far less: the CPU seconds of
+// swift-init (and what it waited for) plus every server process it left
+// running (parents and workers, from /proc, once all ports accept),
+// against the CPU seconds of the floor's processes.
 import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { connect, createServer } from 'node:net'
-import { tmpdir } from 'node:os'
+import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { delimiter, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -52,7 +58,34 @@ const LANES = Math.max(1, Number(args.lanes))
 // Node processes per server: the parent and its one worker (workers = 1).
 const PROCS_PER_SERVER = 2
 
-/** Wall ms of `count` bare `node -e 0` runs, `LANES` at a time. */
+const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim())
+
+/** CPU ms of a process (`children`: of the children it has reaped instead). */
+function cpuMs(pid, children = false) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (children ? Number(f[13]) + Number(f[14]) : Number(f[11]) + Number(f[12])) * TICK_MS
+  } catch {
+    return 0
+  }
+}
+
+/** CPU ms of the live processes in `s`'s pid files and of their children (workers). */
+function serversCpuMs(s) {
+  let ms = 0
+  for (const pid of pidsIn(s.run)) {
+    ms += cpuMs(pid)
+    let kids = []
+    try {
+      kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)
+    } catch {}
+    for (const k of kids) if (k) ms += cpuMs(Number(k))
+  }
+  return ms
+}
+
+/** Wall and CPU ms of `count` bare `node -e 0` runs, `LANES` at a time. */
 async function floor(count) {
   const one = () =>
     new Promise((res, rej) => {
@@ -67,9 +100,10 @@ async function floor(count) {
       await one()
     }
   }
+  const cpu0 = cpuMs(process.pid, true)
   const t0 = process.hrtime.bigint()
   await Promise.all(Array.from({ length: Math.min(LANES, count) }, lane))
-  return Number(process.hrtime.bigint() - t0) / 1e6
+  return { ms: Number(process.hrtime.bigint() - t0) / 1e6, cpu: cpuMs(process.pid, true) - cpu0 }
 }
 
 function pythonSwift() {
@@ -228,31 +262,35 @@ async function allAccept(ports, deadlineMs = 120_000) {
   }
 }
 
-function recordPids(s) {
-  const walk = (dir) => {
-    for (const ent of existsSync(dir)
-      ? execFileSync('find', [dir, '-type', 'f', '-name', '*.pid*'], { encoding: 'utf8' }).split(
-          '\n',
-        )
-      : []) {
-      if (!ent) continue
-      const pid = Number(readFileSync(ent, 'utf8').trim())
-      if (pid > 0) started.add(pid)
-    }
+function pidsIn(dir) {
+  const pids = []
+  if (!existsSync(dir)) return pids
+  for (const ent of execFileSync('find', [dir, '-type', 'f', '-name', '*.pid*'], {
+    encoding: 'utf8',
+  }).split('\n')) {
+    if (!ent) continue
+    const pid = Number(readFileSync(ent, 'utf8').trim())
+    if (pid > 0) pids.push(pid)
   }
-  walk(s.run)
+  return pids
+}
+
+function recordPids(s) {
+  for (const pid of pidsIn(s.run)) started.add(pid)
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 /** One start → status → stop cycle; start is timed until every port accepts. */
 async function cycle(tool, s, servers, ports) {
+  const cpu0 = cpuMs(process.pid, true)
   const t0 = process.hrtime.bigint()
   const start = await run(tool, s, servers, 'start')
   if (start.code !== 0) throw new Error(`${tool} start failed (${start.code}):\n${start.out}`)
   await allAccept(ports)
   const startMs = Number(process.hrtime.bigint() - t0) / 1e6
   recordPids(s)
+  const startCpu = cpuMs(process.pid, true) - cpu0 + serversCpuMs(s)
   // status is cheap and the machine noisy: the median of a few.
   const statusMs = []
   for (let i = 0; i < STATUS_RUNS; i++) {
@@ -262,7 +300,7 @@ async function cycle(tool, s, servers, ports) {
   }
   const stop = await run(tool, s, servers, 'stop')
   if (stop.code !== 0) throw new Error(`${tool} stop failed:\n${stop.out}`)
-  return { start: startMs, status: median(statusMs), stop: stop.ms }
+  return { start: startMs, startCpu, status: median(statusMs), stop: stop.ms }
 }
 
 async function scenario(label, s, servers, ports, tools, repeat) {
@@ -278,25 +316,27 @@ async function scenario(label, s, servers, ports, tools, repeat) {
   for (const tool of tools) {
     rows[tool] = {
       start: median(runs[tool].map((r) => r.start)),
+      'start cpu': median(runs[tool].map((r) => r.startCpu)),
       status: median(runs[tool].map((r) => r.status)),
       stop: median(runs[tool].map((r) => r.stop)),
     }
   }
-  const floorMs = median(floors)
+  const floorOf = {
+    start: median(floors.map((f) => f.ms)),
+    'start cpu': median(floors.map((f) => f.cpu)),
+  }
+  const floorMs = floorOf.start
   const lines = []
-  for (const what of ['start', 'status', 'stop']) {
+  for (const what of ['start', 'start cpu', 'status', 'stop']) {
     const ours = rows.ours[what]
     const py = rows.python?.[what]
+    const fl = floorOf[what]
     lines.push(
       `${`${what} ${label}`.padEnd(26)}${ours.toFixed(0).padStart(10)}${
         py === undefined
           ? '         -          -'
           : `${py.toFixed(0).padStart(11)}${`${(py / ours).toFixed(1)}x`.padStart(11)}`
-      }${
-        what === 'start'
-          ? `${floorMs.toFixed(0).padStart(9)}${`${(ours / floorMs).toFixed(2)}x`.padStart(12)}`
-          : ''
-      }`,
+      }${fl === undefined ? '' : `${fl.toFixed(0).padStart(9)}${`${(ours / fl).toFixed(2)}x`.padStart(12)}`}`,
     )
   }
   return { rows, floorMs, lines }
@@ -314,10 +354,13 @@ console.log(
     : '  Python swift-init: skipped (no /usr/bin/python3 with swift; apt-get install python3-swift)',
 )
 console.log(
-  `  median of ${REPEAT} runs (the ${MANY}-config scenario: ${MANY_REPEAT}; status: median of ${STATUS_RUNS} in each); times in ms; start = until every port accepts`,
+  `  median of ${REPEAT} runs (the ${MANY}-config scenario: ${MANY_REPEAT}; status: median of ${STATUS_RUNS} in each); times in ms; start = until every port accepts;\n  start cpu = CPU ms of swift-init and of every server process (parents, workers) once all accept`,
 )
 console.log(
-  `  floor: ${PROCS_PER_SERVER} bare \`node -e 0\` per server (parent + 1 worker), ${LANES} at a time, in the same rounds (${process.version})\n`,
+  `  floor: ${PROCS_PER_SERVER} bare \`node -e 0\` per server (parent + 1 worker), ${LANES} at a time, in the same rounds (${process.version})`,
+)
+console.log(
+  `  load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} CPUs (wall ratios to the floor hold when it is below the CPUs)\n`,
 )
 console.log(
   `${'scenario'.padEnd(26)}${'ours'.padStart(10)}${'python'.padStart(11)}${'py/ours'.padStart(11)}${'floor'.padStart(9)}${'ours/floor'.padStart(12)}`,
