@@ -108,7 +108,9 @@ export function launcherCommand(
 ): string[] | undefined {
   header ??= Buffer.from(launcherHeader())
   if (!startsWith(file, header)) return undefined
-  const path = env.PATH ?? ''
+  // Without PATH, sh and env each fall back to a built-in search path of their own.
+  if (env.PATH === undefined) return undefined
+  const path = env.PATH
   // As sh and env look a name up: an empty entry is the working directory,
   // which this process shares with what it spawns.
   const dirs = path.split(delimiter).map((d) => d || '.')

@@ -233,7 +233,7 @@ describe('launcherCommand', () => {
     expect(launcherCommand(bin, { ...env, PATH: `${plain}:/usr/bin:/bin` })?.[2]).toBe('node')
   })
 
-  it('is undefined where the launcher itself must run: not a launcher, an old or missing Node', () => {
+  it('is undefined where the launcher itself must run: not a launcher, an old or missing Node, no PATH', () => {
     const { dir, bin } = program('>=22.14', REPORT)
     const env = { ...process.env, FORKLIFT_NODE: process.execPath }
     const script = join(dir, 'bin', 'plain')
@@ -247,5 +247,6 @@ describe('launcherCommand', () => {
     expect(launcherCommand(join(dir, 'missing'), env)).toBeUndefined()
     expect(launcherCommand(bin, { ...env, FORKLIFT_NODE: '/nonexistent/node' })).toBeUndefined()
     if (OLD_NODE) expect(launcherCommand(bin, { ...env, FORKLIFT_NODE: OLD_NODE })).toBeUndefined()
+    expect(launcherCommand(bin, { FORKLIFT_NODE: process.execPath })).toBeUndefined()
   })
 })
