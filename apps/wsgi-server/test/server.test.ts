@@ -479,13 +479,13 @@ describe('readiness', () => {
     }
   })
 
-  it('verbose (swift-init no-daemon) logs at debug on the console, log_file or not, workers included', async () => {
+  it('verbose (swift-init no-daemon) logs at debug on the console as well as to log_file, workers included', async () => {
     const dir = tempDir()
     const socket = serverSocket()
     const { port } = socket
     const conf = writeConf(dir, {
       port,
-      extra: `workers = 1\nlog_file = ${join(dir, 'unused.log')}`,
+      extra: `workers = 1\nlog_file = ${join(dir, 'server.log')}`,
     })
     const p = startBin(BIN, [conf, 'verbose'], {}, [], socket)
     await p.ready()
@@ -496,7 +496,8 @@ describe('readiness', () => {
     p.child.kill('SIGTERM')
     expect(await p.exited).toEqual({ code: 0, signal: null })
     expect(p.stderr()).toContain('"level":"debug"')
-    expect(existsSync(join(dir, 'unused.log'))).toBe(false)
+    // Swift's log_to_console: the console in addition to the log, not instead
+    expect(readFileSync(join(dir, 'server.log'), 'utf8')).toMatch(/"level":"debug".*"worker":\d+/)
   })
 
   it('after start-up, stdout/stderr writes of app code go to the log (capture_stdio)', async () => {

@@ -1,10 +1,10 @@
 import { closeSync, fstatSync, openSync } from 'node:fs'
-import type { Logger } from '@forklift/log'
+import type { MinimalLogger } from '@forklift/log'
 
 /** Options of {@link captureStdio}. */
 export interface CaptureStdioOptions {
   /** Where stdout/stderr writes go from now on (`STDOUT: …` at info, `STDERR: …` at error). */
-  logger: Logger
+  logger: MinimalLogger
   /**
    * Leave fd 2 open: the log itself is written there (Swift keeps console log
    * fds open). Default false.
@@ -81,7 +81,9 @@ export function captureStdio(options: CaptureStdioOptions): void {
   if (!keepStderr) pointAtDevNull(2)
   redirect(process.stdout, (line) => logger.info(`STDOUT: ${line}`))
   if (!keepStderr) redirect(process.stderr, (line) => logger.error(`STDERR: ${line}`))
+  // fatal where the logger has it (ours, pino's); a minimal one says error
+  const fatal = (logger as Partial<Record<'fatal', MinimalLogger['error']>>).fatal ?? logger.error
   process.on('uncaughtExceptionMonitor', (err) => {
-    logger.fatal({ err }, 'UNCAUGHT EXCEPTION')
+    fatal.call(logger, { err }, 'UNCAUGHT EXCEPTION')
   })
 }

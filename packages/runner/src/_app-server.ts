@@ -4,7 +4,7 @@
 import type { RequestListener, Server } from 'node:http'
 import { createRequire } from 'node:module'
 import { configTrueValue, type ServerConf } from '@forklift/config'
-import type { Logger } from '@forklift/log'
+import type { MinimalLogger as Logger } from '@forklift/log'
 import { applyServerLimits, loadApp } from '@forklift/pipeline'
 import type { TlsContextOptions } from '@forklift/socket'
 // The subpath: node:net only, where the package's index loads node:tls.

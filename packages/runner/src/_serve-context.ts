@@ -1,5 +1,5 @@
 // What runWsgi hands to both ways of serving (in process, with workers).
-import type { Logger } from '@forklift/log'
+import type { MinimalLogger as Logger } from '@forklift/log'
 import type { TlsContextOptions } from '@forklift/socket'
 import type { WsgiPlan } from './plan.js'
 

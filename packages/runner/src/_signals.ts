@@ -1,7 +1,7 @@
 // The server process's signals, Swift's: SIGTERM/SIGINT stop now, SIGHUP
 // drains and exits, SIGUSR1 reloads seamlessly.
 import { formatError } from '@forklift/errors'
-import type { Logger } from '@forklift/log'
+import type { MinimalLogger as Logger } from '@forklift/log'
 import { notifyReloadSocket, type ReloadOutcome, reloadOutcomeState } from '@forklift/notify/reload'
 
 const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGUSR1'] as const

@@ -2,7 +2,7 @@
 // its server: shared by run-wsgi (the parent) and wsgi-worker (the child).
 import type { Server as HttpServer } from 'node:http'
 import type { ServerConf } from '@forklift/config'
-import type { Logger } from '@forklift/log'
+import type { MinimalLogger as Logger } from '@forklift/log'
 import { serverLimitsFromConf } from '@forklift/pipeline'
 import { configuredUser, dropToUser } from '@forklift/privileges'
 import type { TlsContextOptions } from '@forklift/socket'

@@ -1,5 +1,5 @@
 export { RunnerError, type RunnerErrorCode } from './errors.js'
-export { serverLogger } from './logging.js'
+export { type ServerLoggerOptions, serverLogger } from './logging.js'
 export { DEFAULT_STALE_WORKER_TIMEOUT_S, planWsgi, type WsgiPlan } from './plan.js'
 export {
   type DaemonPassContext,

@@ -1,64 +1,80 @@
-import { mkdirSync, openSync } from 'node:fs'
-import { dirname } from 'node:path'
+// The runner's loggers, all made by @forklift/log (the one place a log line
+// is formatted or written): the parent's from Swift's log options in the
+// server's conf, a worker's as JSON lines on its stderr for the pool to relay.
+import type { ServerConf } from '@forklift/config'
 import { formatError } from '@forklift/errors'
-import type { Logger, LogLevel } from '@forklift/log'
-import { jsonLinesLogger } from './_json-logger.js'
-import { RunnerError } from './errors.js'
+import {
+  createLogger,
+  createWorkerLogger,
+  type MinimalLogger,
+  type ServerLogger,
+} from '@forklift/log'
+import { createServerLogger, logDestinationFromConf, logOptionsFromConf } from '@forklift/log/conf'
 
-// Swift's log_level names (Python logging) to pino's.
-const LEVELS: Record<string, LogLevel> = {
-  DEBUG: 'debug',
-  INFO: 'info',
-  NOTICE: 'info',
-  WARN: 'warn',
-  WARNING: 'warn',
-  ERROR: 'error',
-  CRITICAL: 'fatal',
-  FATAL: 'fatal',
-}
-
-/** The log level a conf asks for (`log_level`, Swift's names), or debug with `verbose`. */
-export function confLogLevel(
-  conf: Record<string, string>,
-  options: { verbose?: boolean } = {},
-): LogLevel | undefined {
-  if (options.verbose) return 'debug'
-  return conf.log_level ? LEVELS[conf.log_level.trim().toUpperCase()] : undefined
-}
-
-/** A worker's logger: JSON lines on stderr (the pool relays them), at the conf's level, without pino. */
-export function workerLogLines(
-  name: string,
-  conf: Record<string, string>,
-  options: { verbose?: boolean } = {},
-): Logger {
-  const level = confLogLevel(conf, options)
-  return jsonLinesLogger({ name, ...(level ? { level } : {}) })
+/** Options of {@link serverLogger}. */
+export interface ServerLoggerOptions {
+  /** swift-init's no-daemon: debug level, every record on the console too. */
+  verbose?: boolean
+  /** Reopen `log_file` on SIGUSR2 (logrotate's postrotate). Default true. */
+  reopenOnSignal?: boolean
+  /**
+   * `--test-config`: check the log options and that `log_file` opens safely
+   * (then close it), and log to standard error, where the operator who
+   * asked reads the answer — without the no-syslog warning.
+   */
+  testConfig?: boolean
 }
 
 /**
- * The logger a server or daemon logs through: `log_name`, `log_level`, `log_file` from its conf.
- * JSON lines (the ones @forklift/log's pino logger writes) on stderr or appended to
- * `log_file` (its directory created), written synchronously. Not pino itself: loading
- * pino costs every server process ~30 ms of start-up.
+ * The logger a server or daemon process logs through, from its conf as
+ * Swift's get_logger reads it (`log_name`, `log_level`, `log_facility`,
+ * `log_address`, `log_udp_host`/`log_udp_port`, `log_format`) plus forklift's
+ * `log_file` (opened without following symlinks; reopened on SIGUSR2). With
+ * no `log_file` and no syslog socket it logs to standard error after one
+ * warning. Throws LogConfigError naming file, section and key.
  */
-export function serverLogger(
-  name: string,
-  conf: Record<string, string>,
-  options: { verbose?: boolean } = {},
-): Logger {
-  const level = confLogLevel(conf, options)
-  const file = options.verbose ? undefined : conf.log_file?.trim() || undefined
-  let fd = 2
-  if (file !== undefined) {
-    try {
-      mkdirSync(dirname(file), { recursive: true })
-      fd = openSync(file, 'a')
-    } catch (err) {
-      throw new RunnerError('E_RUNNER_OPTION', `log_file ${file}: ${formatError(err)}`, {
-        cause: err,
-      })
-    }
+export function serverLogger(server: ServerConf, options: ServerLoggerOptions = {}): ServerLogger {
+  const where = { file: server.file, section: server.section }
+  if (options.testConfig) {
+    const chosen = logDestinationFromConf(server.conf, { name: server.logName, where })
+    chosen.destination.close?.()
+    const { name, level, format } = chosen.options
+    return createLogger({ name, level: options.verbose ? 'debug' : level, format })
   }
-  return jsonLinesLogger({ name, fd, ...(level ? { level } : {}) })
+  return createServerLogger(server.conf, {
+    name: server.logName,
+    where,
+    reopenOnSignal: options.reopenOnSignal !== false,
+    ...(options.verbose ? { level: 'debug' as const, console: true } : {}),
+  })
+}
+
+/**
+ * A worker process's logger: JSON records on its stderr, which the pool
+ * reads and writes to the parent's destination (so a worker opens no log
+ * file or socket and rotation is the parent's alone), at the conf's level.
+ */
+export function workerLogger(
+  server: ServerConf,
+  options: { verbose?: boolean } = {},
+): ServerLogger {
+  const opts = logOptionsFromConf(server.conf, {
+    name: server.logName,
+    where: { file: server.file, section: server.section },
+  })
+  return createWorkerLogger({ name: opts.name, level: options.verbose ? 'debug' : opts.level })
+}
+
+/** Whether records of `logger` are written to this process's standard error (stderr must then stay open). */
+export function logsToStderr(logger: MinimalLogger): boolean {
+  const description = (logger as Partial<ServerLogger>).destination?.description
+  return description === undefined || description.includes('standard error')
+}
+
+/** Logs a start-up failure at fatal where the operator reads logs, unless that is standard error (the caller prints it there). */
+export function logStartupFailure(logger: MinimalLogger, err: unknown): void {
+  const description = (logger as Partial<ServerLogger>).destination?.description
+  if (description === undefined || description === 'standard error') return
+  const fatal = (logger as Partial<ServerLogger>).fatal ?? logger.error
+  fatal.call(logger, { err }, `start-up failed: ${formatError(err)}`)
 }

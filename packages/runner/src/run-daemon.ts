@@ -4,7 +4,7 @@ import {
   loadServerConf,
   type ServerConf,
 } from '@forklift/config'
-import type { Logger } from '@forklift/log'
+import type { MinimalLogger as Logger } from '@forklift/log'
 import { notifyReady, notifyStopping } from '@forklift/notify'
 import { startWatchdog } from '@forklift/notify/keepalive'
 import {
@@ -15,7 +15,7 @@ import {
   dropToUser,
   sameOpenFile,
 } from '@forklift/privileges'
-import { serverLogger } from './logging.js'
+import { logStartupFailure, logsToStderr, serverLogger } from './logging.js'
 
 /** What a daemon's pass gets. */
 export interface DaemonPassContext {
@@ -71,12 +71,17 @@ export async function runDaemon(confPath: string, options: RunDaemonOptions): Pr
   checkUser(user)
   if (options.testConfig) return 0
 
-  const logger = options.logger ?? serverLogger(server.logName, conf, { verbose: options.verbose })
-  dropToUser(user, logger)
+  const logger = options.logger ?? serverLogger(server, options.verbose ? { verbose: true } : {})
+  try {
+    dropToUser(user, logger)
+  } catch (err) {
+    logStartupFailure(logger, err)
+    throw err
+  }
   cleanUpDaemonHygiene()
   captureStdio({
     logger,
-    keepStderr: options.verbose === true || (!conf.log_file && !sameOpenFile(1, 2)),
+    keepStderr: options.verbose === true || (logsToStderr(logger) && !sameOpenFile(1, 2)),
   })
 
   const stop = new AbortController()

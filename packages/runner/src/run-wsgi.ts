@@ -5,7 +5,7 @@
  */
 
 import { closeSync } from 'node:fs'
-import type { Logger } from '@forklift/log'
+import type { MinimalLogger as Logger } from '@forklift/log'
 import { notifyReady } from '@forklift/notify'
 import { holdSignalUntilHandled } from '@forklift/posix/signals'
 import { captureStdio, checkUser, cleanUpDaemonHygiene, sameOpenFile } from '@forklift/privileges'
@@ -21,7 +21,7 @@ import { loadServerApp } from './_app-server.js'
 import { serveInProcess } from './_in-process.js'
 import type { ServeContext } from './_serve-context.js'
 import { type PoolSocketHandle, serveWithWorkers } from './_with-workers.js'
-import { serverLogger } from './logging.js'
+import { logStartupFailure, logsToStderr, serverLogger } from './logging.js'
 import { planWsgi, type WsgiPlan } from './plan.js'
 
 /** Options of {@link runWsgi}. */
@@ -34,7 +34,7 @@ export interface RunWsgiOptions {
   once?: boolean
   /** Validate config, bind options, user and app, then resolve 0 without binding. */
   testConfig?: boolean
-  /** Use this logger instead of one built from the conf (`log_name`, `log_level`, `log_file`). */
+  /** Use this logger instead of one built from the conf (Swift's log options and `log_file`: see serverLogger). */
   logger?: Logger
   /** Where LISTEN_FDS / LISTEN_PID / NOTIFY_SOCKET are read; default process.env. */
   env?: NodeJS.ProcessEnv
@@ -65,9 +65,9 @@ function announceReady(plan: WsgiPlan, options: RunWsgiOptions, logger: Logger):
   // swift-init reads our stdout (and stderr, through the same pipe) until EOF.
   captureStdio({
     logger,
-    keepStderr:
-      options.verbose === true ||
-      (options.logger === undefined && !plan.server.conf.log_file?.trim() && !sameOpenFile(1, 2)),
+    // Logs written to stderr keep it open, unless it is swift-init's pipe
+    // (stdout's), which must reach EOF: the warning before said so.
+    keepStderr: options.verbose === true || (logsToStderr(logger) && !sameOpenFile(1, 2)),
   })
   return notifyReady({ logger, ...(options.env ? { env: options.env } : {}) })
 }
@@ -102,7 +102,27 @@ async function start(
 ): Promise<number> {
   const plan = planWsgi(confPath, options)
   checkUser(plan.user)
-  const logger = options.logger ?? serverLogger(plan.server.logName, plan.server.conf, options)
+  const logger =
+    options.logger ??
+    serverLogger(plan.server, {
+      ...(options.verbose ? { verbose: true } : {}),
+      ...(options.testConfig ? { testConfig: true } : {}),
+    })
+  try {
+    return await serve(plan, logger, options, env)
+  } catch (err) {
+    // Fatal start-up errors also reach the configured log, not only the terminal.
+    logStartupFailure(logger, err)
+    throw err
+  }
+}
+
+async function serve(
+  plan: WsgiPlan,
+  logger: Logger,
+  options: RunWsgiOptions,
+  env: NodeJS.ProcessEnv,
+): Promise<number> {
   // Read before dropping privileges: key files are often root's alone.
   const tls = tlsContextOptions({ ...plan.bind, logger })
   // As Swift's check_config: fail on an app that does not load before binding anything.

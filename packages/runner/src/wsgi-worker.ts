@@ -6,14 +6,18 @@
  * tells it.
  */
 import { loadServerConf } from '@forklift/config'
+import { LOG_REOPEN_SIGNAL } from '@forklift/log'
 import { serverLimitsFromConf } from '@forklift/pipeline'
 import { runPoolWorker } from '@forklift/supervisor/pool-worker'
 import { createWorkerServer, parseWorkerArgs, type WorkerPayload } from './_worker-app.js'
-import { workerLogLines } from './logging.js'
+import { workerLogger } from './logging.js'
 
 const { file, section, verbose } = parseWorkerArgs(process.argv.slice(2))
 const server = loadServerConf(file, section ? { section } : {})
-const logger = workerLogLines(server.logName, server.conf, { verbose })
+const logger = workerLogger(server, { verbose })
+// The log-reopen signal is the parent's (a worker holds no log file); one
+// sent to the whole process group must not end a worker (SIGUSR2's default).
+process.on(LOG_REOPEN_SIGNAL, () => {})
 // Swift's max_clients counts a worker's connections: at the limit it stops
 // accepting and leaves the next ones to its siblings.
 const { maxClients } = serverLimitsFromConf(server.conf, { file, section: server.section })

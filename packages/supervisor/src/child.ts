@@ -14,7 +14,7 @@
  */
 import { type ChildProcess, fork, type StdioOptions } from 'node:child_process'
 import { EventEmitter } from 'node:events'
-import { type Logger, silentLogger } from '@forklift/log'
+import { type MinimalLogger as Logger, relayLine, silentLogger } from '@forklift/log'
 import { envWithoutNotifySocket } from '@forklift/notify'
 import { SupervisorError } from './errors.js'
 import {
@@ -342,8 +342,6 @@ export function describeExit(exit: Pick<ChildExit, 'code' | 'signal'>): string {
   return exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`
 }
 
-const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal'])
-
 function relayOutput(child: ChildProcess, log: Logger): void {
   // Loaded on first use: most supervisors never capture output, and every
   // parent would otherwise load readline at start-up.
@@ -351,28 +349,10 @@ function relayOutput(child: ChildProcess, log: Logger): void {
   const pipe = (stream: NodeJS.ReadableStream | null, name: 'stdout' | 'stderr') => {
     if (!stream) return
     const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY })
-    lines.on('line', (line) => relayLine(log, name, line))
+    // @forklift/log parses and writes: a record line keeps its level,
+    // pid, time and fields; any other line is STDOUT:/STDERR: output.
+    lines.on('line', (line) => relayLine(log, line, name))
   }
   pipe(child.stdout, 'stdout')
   pipe(child.stderr, 'stderr')
-}
-
-/** One line of a child's output into the parent's log; JSON log lines keep their level and fields. */
-function relayLine(log: Logger, stream: 'stdout' | 'stderr', line: string): void {
-  if (line.startsWith('{')) {
-    try {
-      const obj = JSON.parse(line) as Record<string, unknown>
-      const level = typeof obj.level === 'string' && LEVELS.has(obj.level) ? obj.level : undefined
-      if (level) {
-        const { level: _l, time: _t, pid: _p, server: _s, hostname: _h, msg, ...fields } = obj
-        ;(log[level as 'info'] as (o: object, m?: string) => void)(
-          fields,
-          typeof msg === 'string' ? msg : '',
-        )
-        return
-      }
-    } catch {}
-  }
-  if (stream === 'stdout') log.info(`STDOUT: ${line}`)
-  else log.error(`STDERR: ${line}`)
 }

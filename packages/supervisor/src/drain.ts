@@ -6,7 +6,7 @@
  */
 import type { ServerResponse } from 'node:http'
 import { Server as NetServer, type Socket } from 'node:net'
-import { type Logger, silentLogger } from '@forklift/log'
+import { type MinimalLogger as Logger, silentLogger } from '@forklift/log'
 
 /** Options of `Drainable#drain`. */
 export interface DrainOptions {

@@ -4,7 +4,7 @@
  * request or when the parent dies.
  */
 import type { Server as NetServer } from 'node:net'
-import { type Logger, silentLogger } from '@forklift/log'
+import { type MinimalLogger as Logger, silentLogger } from '@forklift/log'
 import { limitAccepting } from './_accept-limit.js'
 import { nextParentMessage, onParentMessage, tellParent, watchParent } from './_parent.js'
 import { type Drainable, drainable } from './drain.js'

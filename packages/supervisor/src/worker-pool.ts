@@ -15,7 +15,7 @@
 import { EventEmitter } from 'node:events'
 import { Server as NetServer, Socket as NetSocket } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { type Logger, silentLogger } from '@forklift/log'
+import { type MinimalLogger as Logger, silentLogger } from '@forklift/log'
 // The options module alone: a worker module that imports runPoolWorker from
 // here must not load the socket package's binding code.
 import { DEFAULT_BACKLOG } from '@forklift/socket/options'
