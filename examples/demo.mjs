@@ -20,6 +20,8 @@ const CONF_DIR = resolve(opts['conf-dir'] ?? join(REPO, 'examples/etc'))
 const RUN_DIR = resolve(opts['run-dir'] ?? join(REPO, 'examples/run'))
 const SERVER_BIN_DIR = join(REPO, 'apps/wsgi-server/bin')
 const SWIFT_INIT_APP = join(REPO, 'apps/swift-init')
+// How many of each server's last log lines to show.
+const LOG_LINES = 4
 // Paths as the user would type them from here: relative inside the cwd, else absolute.
 const rel = (p) => {
   const r = relative(process.cwd(), p)
@@ -107,6 +109,17 @@ for (const file of confs) {
   console.log(
     `  ${file.replace(/\.conf$/, '').padEnd(17)} GET http://127.0.0.1:${port}/healthcheck -> ${answer}`,
   )
+}
+
+// The servers' own log lines (log_format = text in the confs: what a
+// person reads), the last few of each: what they said while starting.
+console.log('\nLogs:')
+for (const file of confs) {
+  const log = join(RUN_DIR, 'log', file.replace(/\.conf$/, '.log'))
+  if (!existsSync(log)) continue
+  console.log(`  ==> ${rel(log)} <==`)
+  const lines = readFileSync(log, 'utf8').trimEnd().split('\n')
+  for (const line of lines.slice(-LOG_LINES)) console.log(`  ${line}`)
 }
 
 console.log(`\nLogs: ${rel(join(RUN_DIR, 'log'))}/   pid files: ${rel(RUN_DIR)}/`)

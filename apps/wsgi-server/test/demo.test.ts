@@ -68,7 +68,14 @@ describe('the main job (examples/demo.mjs)', () => {
           new RegExp(`${server} running \\(\\d+ - ${confDir}/${server}\\.conf\\)`),
         )
         expect(out).toContain(`GET http://127.0.0.1:${port}/healthcheck -> 200 OK`)
+        // its log, as text a person reads, on the terminal
+        expect(out).toMatch(
+          new RegExp(
+            `\\d\\d:\\d\\d:\\d\\d\\.\\d{3} INFO  ${server}\\[\\d+\\]: workers listening: 2`,
+          ),
+        )
       }
+      expect(out).not.toContain('{"level"')
       const stop = /To stop it:\n\s+(.+)\n/.exec(out)?.[1]
       expect(stop, out).toMatch(/^pnpm exec node \S*swift-init\S* .*all stop$/)
 
