@@ -61,7 +61,7 @@ function takeListenFd(
   return fd?.fd
 }
 
-function announceReady(plan: WsgiPlan, options: RunWsgiOptions, logger: Logger): boolean {
+function announceReady(options: RunWsgiOptions, logger: Logger): boolean {
   // swift-init reads our stdout (and stderr, through the same pipe) until EOF.
   captureStdio({
     logger,
@@ -135,7 +135,7 @@ async function serve(
     tls,
     section: options.section,
     env: options.env,
-    announceReady: () => announceReady(plan, options, logger),
+    announceReady: () => announceReady(options, logger),
   }
   const listenFd = takeListenFd(env, logger, [
     plan.server.logName,
