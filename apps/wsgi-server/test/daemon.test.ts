@@ -8,7 +8,11 @@ const BIN = 'swift-object-replicator'
 
 function daemonConf(dir: string, extra = ''): string {
   const file = join(dir, 'object-replicator.conf')
-  writeFileSync(file, `[DEFAULT]\nuser =\ndevices = ${dir}\n\n[object-replicator]\n${extra}\n`)
+  // stderr, never the machine's /dev/log
+  writeFileSync(
+    file,
+    `[DEFAULT]\nuser =\nlog_file = -\ndevices = ${dir}\n\n[object-replicator]\n${extra}\n`,
+  )
   return file
 }
 

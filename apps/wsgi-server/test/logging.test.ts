@@ -272,6 +272,58 @@ describe('log_file', () => {
   })
 })
 
+describe('daemons (run_daemon)', () => {
+  /** The sample daemon's conf (`extra` under [object-replicator]). */
+  function daemonConf(dir: string, extra: string): string {
+    const file = join(dir, 'object-replicator.conf')
+    writeFileSync(file, `[DEFAULT]\nuser =\ndevices = ${dir}\n\n[object-replicator]\n${extra}\n`)
+    return file
+  }
+
+  it('a daemon logs to syslog with its facility, and reopens log_file on SIGUSR2', async () => {
+    const dir = tempDir()
+    const syslog = unixReceiver(dir)
+    const conf = daemonConf(
+      dir,
+      `interval = 0.1\nlog_address = ${syslog.path}\nlog_facility = LOG_DAEMON`,
+    )
+    const d = startBin('swift-object-replicator', [conf])
+    await d.ready()
+    // LOG_DAEMON = 3: info 3*8+6 = 30
+    await waitFor(
+      () =>
+        syslog
+          .lines()
+          .some((l) =>
+            l.startsWith(`<30>object-replicator[${d.pid}]: Object replication pass 2 complete`),
+          ),
+      'two passes in syslog',
+    )
+    d.child.kill('SIGTERM')
+    expect(await d.exited).toEqual({ code: 0, signal: null })
+    expect(d.stderr()).toBe('')
+
+    const log = join(dir, 'replicator.log')
+    const conf2 = daemonConf(dir, `interval = 0.1\nlog_file = ${log}`)
+    const r = startBin('swift-object-replicator', [conf2])
+    await r.ready()
+    await waitFor(() => /pass 2 complete/.test(readFileSync(log, 'utf8')), 'two passes in the file')
+    renameSync(log, `${log}.1`)
+    r.child.kill('SIGUSR2')
+    await waitFor(() => {
+      try {
+        return /pass \d+ complete/.test(readFileSync(log, 'utf8'))
+      } catch {
+        return false
+      }
+    }, 'a pass in the new file')
+    r.child.kill('SIGTERM')
+    expect(await r.exited).toEqual({ code: 0, signal: null })
+    expect(records(log)[0]).toMatchObject({ msg: 'log file reopened', pid: r.pid })
+    expect(records(`${log}.1`).some((l) => /pass 1 complete/.test(String(l.msg)))).toBe(true)
+  })
+})
+
 describe('formats', () => {
   it('log_format = text: lines a person reads', async () => {
     const dir = tempDir()
