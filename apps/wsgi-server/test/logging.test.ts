@@ -104,6 +104,22 @@ describe('syslog (log_address, log_udp_host, log_facility)', () => {
     for (const l of syslog.lines()) expect(l).toMatch(/^<1(4[4-9]|5[01])>object-server\[\d+\]: /)
   })
 
+  it('an abstract log_address (@name) reaches a receiver bound to that exact name', async () => {
+    const name = `@forklift-logwire-${process.pid}-${Date.now()}`
+    const got: string[] = []
+    const socket = new UnixDatagramSocket().bind(name)
+    socket.on('message', (m) => got.push(m.data.toString('utf8')))
+    onTestFinished(() => socket.close())
+    const { p } = await startServer(tempDir(), `workers = 1\nlog_address = ${name}`)
+    await waitFor(
+      () => got.some((l) => l.startsWith(`<134>object-server[${p.pid}]: workers listening: 1`)),
+      'the parent line at the abstract address',
+    )
+    p.child.kill('SIGTERM')
+    expect(await p.exited).toEqual({ code: 0, signal: null })
+    expect(p.stderr()).toBe('')
+  })
+
   it('log_udp_host/log_udp_port: lines go over UDP with log_name and log_facility', async () => {
     const dir = tempDir()
     const udp = await udpReceiver()

@@ -21,96 +21,63 @@ export interface DatagramSender {
   close(): void
 }
 
-// The addon's errors carry strerror(3) text and no code: give them one.
-const ERRNO_BY_TEXT: Readonly<Record<string, string>> = {
-  'No such file or directory': 'ENOENT',
-  'Connection refused': 'ECONNREFUSED',
-  'Message too long': 'EMSGSIZE',
-  'Resource temporarily unavailable': 'EAGAIN',
-  'Permission denied': 'EACCES',
-  'Not a directory': 'ENOTDIR',
-  'Protocol wrong type for socket': 'EPROTOTYPE',
-  'No buffer space available': 'ENOBUFS',
-}
-
 function withCode(err: unknown): NodeJS.ErrnoException {
-  const e = (err instanceof Error ? err : new Error(String(err))) as NodeJS.ErrnoException
-  if (e.code === undefined) {
-    const code = ERRNO_BY_TEXT[e.message]
-    if (code) e.code = code
-  }
-  return e
+  return (err instanceof Error ? err : new Error(String(err))) as NodeJS.ErrnoException
 }
 
-interface AddonSocket {
-  sendTo(
-    buf: Buffer,
-    offset: number,
-    length: number,
-    path: string,
-    cb: (err?: Error | null) => void,
-  ): void
-  close(): void
+type UnixDgram = typeof import('@forklift/posix/unix-dgram')
+
+let unixDgram: UnixDgram | undefined
+
+// @forklift/posix's unix datagram socket (and with it the native addon) is
+// loaded on the first datagram: processes that never log to a unix syslog
+// socket, such as every pool worker, never load or map it. require() of the
+// ESM module keeps the send synchronous.
+function loadUnixDgram(): UnixDgram {
+  unixDgram ??= createRequire(import.meta.url)('@forklift/posix/unix-dgram') as UnixDgram
+  return unixDgram
 }
 
-let addon: { DgramSocket: new () => AddonSocket } | undefined
+// sun_path's size on Linux; an abstract name counts its leading NUL.
+const MAX_ADDRESS_BYTES = 108
 
-// The node-unix-socket addon (napi-rs, prebuilt per platform) is loaded on
-// the first datagram: processes that never log to a unix syslog socket never
-// map it.
-function loadAddon(): { DgramSocket: new () => AddonSocket } {
-  addon ??= createRequire(import.meta.url)('node-unix-socket') as {
-    DgramSocket: new () => AddonSocket
-  }
-  return addon
+function addressProblem(address: string): string | undefined {
+  const abstract = address.startsWith('@')
+  const bytes = Buffer.byteLength(abstract ? address.slice(1) : address) + (abstract ? 1 : 0)
+  if (!abstract && address === '') return 'is empty'
+  if (!abstract && address.includes('\0')) return 'holds a NUL byte'
+  if (bytes > MAX_ADDRESS_BYTES)
+    return `is ${bytes} bytes, over the ${MAX_ADDRESS_BYTES} of sun_path`
+  return undefined
 }
 
 /**
- * Datagrams to the unix datagram socket at `path` (syslog's `/dev/log`).
- * Abstract names (`@name`) are refused with LogError `E_LOG_ADDRESS`: the
- * addon pads them to the full sun_path, which is another name. Its socket
- * holds the event loop open while it exists, so it is opened on the first
- * datagram and closed once none is in flight: a process that is done exits.
+ * Datagrams to the unix datagram socket at `address`: a path (syslog's
+ * `/dev/log`) or an abstract name written `@name`, sent with its exact
+ * length. Sends are synchronous and never block: a datagram the receiver's
+ * queue has no room for fails with EAGAIN (and goes to the fallback). The
+ * socket never holds the event loop open. Throws LogError `E_LOG_ADDRESS`
+ * for an address no socket can have (too long, a NUL in a path).
  */
-export function unixDatagramSender(path: string): DatagramSender {
-  if (path.startsWith('@') || path.startsWith('\0')) {
-    throw new LogError(
-      'E_LOG_ADDRESS',
-      `log_address ${quoteInput(path)}: abstract socket names are not supported yet; give a path`,
-    )
+export function unixDatagramSender(address: string): DatagramSender {
+  const problem = addressProblem(address)
+  if (problem !== undefined) {
+    throw new LogError('E_LOG_ADDRESS', `log_address ${quoteInput(address)} ${problem}`)
   }
-  let socket: AddonSocket | undefined
-  let inFlight = 0
-  let closing = false
-  const closeWhenIdle = () => {
-    if (closing) return
-    closing = true
-    setImmediate(() => {
-      closing = false
-      if (inFlight === 0 && socket) {
-        socket.close()
-        socket = undefined
-      }
-    })
-  }
+  let socket: InstanceType<UnixDgram['UnixDatagramSocket']> | undefined
   return {
-    address: path,
+    address,
     send(datagram, done) {
-      let settled = false
-      const finish = (err?: unknown) => {
-        if (settled) return
-        settled = true
-        inFlight--
-        closeWhenIdle()
-        done(err ? withCode(err) : null)
-      }
-      inFlight++
+      let sent: boolean
       try {
-        socket ??= new (loadAddon().DgramSocket)()
-        socket.sendTo(datagram, 0, datagram.length, path, finish)
+        socket ??= new (loadUnixDgram().UnixDatagramSocket)()
+        sent = socket.send(datagram, address)
       } catch (err) {
-        finish(err)
+        done(withCode(err))
+        return
       }
+      if (sent) done(null)
+      else done(Object.assign(new Error("the receiver's queue is full"), { code: 'EAGAIN' }))
     },
     close() {
       socket?.close()

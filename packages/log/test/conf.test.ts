@@ -143,8 +143,11 @@ describe('logDestinationFromConf', () => {
     )
   })
 
-  it('an abstract log_address is a located error for now, not a silent fallback', () => {
-    expect(() => logDestinationFromConf({ log_address: '@syslog' }, { where })).toThrow(
+  it('an abstract log_address (@name) is syslog there; one too long is a located error', () => {
+    expect(logDestinationFromConf({ log_address: '@syslog' }).destination.description).toBe(
+      'syslog @syslog',
+    )
+    expect(() => logDestinationFromConf({ log_address: `@${'x'.repeat(200)}` }, { where })).toThrow(
       expect.objectContaining({
         code: 'E_LOG_ADDRESS',
         key: 'log_address',

@@ -137,8 +137,26 @@ describe('syslog over a unix datagram socket (Python receiver)', () => {
     ])
   })
 
-  it('refuses abstract socket names with a clear error until the native sender lands', () => {
-    expect(() => unixDatagramSender('@syslog')).toThrow(
+  it('sends to an abstract log_address (@name) with its exact length, as journald binds it', async () => {
+    const name = `@forklift-log-test-${process.pid}-${Date.now()}`
+    const rx = await startReceiver('unix', name)
+    const log = createLogger(
+      { name: 'x' },
+      { destination: syslogDestination({ sender: unixDatagramSender(name), facility: 16 }) },
+    )
+    log.info('abstract')
+    await waitFor(() => rx.texts().length === 1, 'the datagram')
+    expect(rx.texts()).toEqual([`<134>x[${process.pid}]: abstract`])
+  })
+
+  it('refuses an address no socket can have, with a clear error', () => {
+    expect(() => unixDatagramSender(`@${'x'.repeat(120)}`)).toThrow(
+      expect.objectContaining({
+        code: 'E_LOG_ADDRESS',
+        message: expect.stringMatching(/sun_path/),
+      }),
+    )
+    expect(() => unixDatagramSender('/dev/\0log')).toThrow(
       expect.objectContaining({ code: 'E_LOG_ADDRESS' }),
     )
   })
