@@ -29,8 +29,6 @@ export function writeConf(
       'bind_ip = 127.0.0.1',
       `bind_port = ${opts.port}`,
       'user =',
-      // Logs on stderr unless the test says where: never the machine's /dev/log.
-      /^log_(file|address|udp_host)\s*=/m.test(opts.extra ?? '') ? '' : 'log_file = -',
       opts.extra ?? '',
       '',
       '[pipeline:main]',

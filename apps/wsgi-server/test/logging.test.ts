@@ -32,7 +32,9 @@ async function udpReceiver(): Promise<{ port: number; lines: () => string[] }> {
   socket.on('message', (m) => got.push(m.toString('utf8')))
   socket.bind(0, '127.0.0.1')
   await once(socket, 'listening')
-  onTestFinished(() => socket.close())
+  onTestFinished(() => {
+    socket.close()
+  })
   return { port: socket.address().port, lines: () => got }
 }
 
