@@ -396,3 +396,29 @@ describe('formats', () => {
     })
   })
 })
+
+describe('under a starter that reads one pipe (swift-init)', () => {
+  it('no log_file and no syslog: the warnings reach the starter, then stderr closes for readiness', async () => {
+    const dir = tempDir()
+    const socket = serverSocket()
+    const conf = writeConf(dir, {
+      port: socket.port,
+      extra: `workers = 1\nlog_address = ${join(dir, 'none.sock')}`,
+    })
+    // stderr on stdout's pipe, as Python swift-init passes them
+    const p = startBin(
+      BIN,
+      [conf],
+      {},
+      ['sh', '-c', 'exec "$0" "$@" 2>&1', process.execPath],
+      socket,
+    )
+    await p.ready()
+    const out = p.stdout()
+    expect(out).toContain('logging to standard error')
+    expect(out).toContain('closes now: later log lines are lost (set log_file')
+    expect(out.match(/logging to standard error/g)).toHaveLength(1)
+    p.child.kill('SIGTERM')
+    expect(await p.exited).toEqual({ code: 0, signal: null })
+  })
+})

@@ -10,6 +10,7 @@ import {
   type ServerLogger,
 } from '@forklift/log'
 import { createServerLogger, logDestinationFromConf, logOptionsFromConf } from '@forklift/log/conf'
+import { captureStdio, sameOpenFile } from '@forklift/privileges'
 
 /** Options of {@link serverLogger}. */
 export interface ServerLoggerOptions {
@@ -65,10 +66,14 @@ export function workerLogger(
   return createWorkerLogger({ name: opts.name, level: options.verbose ? 'debug' : opts.level })
 }
 
-/** Whether records of `logger` are written to this process's standard error (stderr must then stay open). */
+/**
+ * Whether records of `logger` are written to this process's standard error
+ * (stderr must then stay open). A logger not of @forklift/log (the caller's
+ * own) is taken to write elsewhere, as before it was.
+ */
 export function logsToStderr(logger: MinimalLogger): boolean {
   const description = (logger as Partial<ServerLogger>).destination?.description
-  return description === undefined || description.includes('standard error')
+  return description?.includes('standard error') === true
 }
 
 /** Logs a start-up failure at fatal where the operator reads logs, unless that is standard error (the caller prints it there). */
@@ -77,4 +82,22 @@ export function logStartupFailure(logger: MinimalLogger, err: unknown): void {
   if (description === undefined || description === 'standard error') return
   const fatal = (logger as Partial<ServerLogger>).fatal ?? logger.error
   fatal.call(logger, { err }, `start-up failed: ${formatError(err)}`)
+}
+
+/**
+ * Swift's capture_stdio at readiness, for a logger of ours: fd 1 (and fd 2,
+ * unless records are written there and it is not stdout's pipe) point at
+ * /dev/null and later writes become records. When records were going to a
+ * stderr that must close (swift-init's one pipe, read to EOF), says so
+ * first, in the last lines the starter reads: logging never stops silently.
+ */
+export function captureServerStdio(logger: MinimalLogger, verbose: boolean): void {
+  const toStderr = logsToStderr(logger)
+  const keepStderr = verbose || (toStderr && !sameOpenFile(1, 2))
+  if (toStderr && !keepStderr) {
+    logger.warn(
+      "standard error is the starter's pipe and closes now: later log lines are lost (set log_file, or start a syslog daemon)",
+    )
+  }
+  captureStdio({ logger, keepStderr })
 }

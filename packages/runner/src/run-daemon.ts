@@ -7,15 +7,8 @@ import {
 import type { MinimalLogger as Logger } from '@forklift/log'
 import { notifyReady, notifyStopping } from '@forklift/notify'
 import { startWatchdog } from '@forklift/notify/keepalive'
-import {
-  captureStdio,
-  checkUser,
-  cleanUpDaemonHygiene,
-  configuredUser,
-  dropToUser,
-  sameOpenFile,
-} from '@forklift/privileges'
-import { logStartupFailure, logsToStderr, serverLogger } from './logging.js'
+import { checkUser, cleanUpDaemonHygiene, configuredUser, dropToUser } from '@forklift/privileges'
+import { captureServerStdio, logStartupFailure, serverLogger } from './logging.js'
 
 /** What a daemon's pass gets. */
 export interface DaemonPassContext {
@@ -79,10 +72,7 @@ export async function runDaemon(confPath: string, options: RunDaemonOptions): Pr
     throw err
   }
   cleanUpDaemonHygiene()
-  captureStdio({
-    logger,
-    keepStderr: options.verbose === true || (logsToStderr(logger) && !sameOpenFile(1, 2)),
-  })
+  captureServerStdio(logger, options.verbose === true)
 
   const stop = new AbortController()
   let finishing = false

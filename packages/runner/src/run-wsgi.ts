@@ -8,7 +8,7 @@ import { closeSync } from 'node:fs'
 import type { MinimalLogger as Logger } from '@forklift/log'
 import { notifyReady } from '@forklift/notify'
 import { holdSignalUntilHandled } from '@forklift/posix/signals'
-import { captureStdio, checkUser, cleanUpDaemonHygiene, sameOpenFile } from '@forklift/privileges'
+import { checkUser, cleanUpDaemonHygiene } from '@forklift/privileges'
 import {
   adoptListeningSocket,
   bindHandoffSocket,
@@ -21,7 +21,7 @@ import { loadServerApp } from './_app-server.js'
 import { serveInProcess } from './_in-process.js'
 import type { ServeContext } from './_serve-context.js'
 import { type PoolSocketHandle, serveWithWorkers } from './_with-workers.js'
-import { logStartupFailure, logsToStderr, serverLogger } from './logging.js'
+import { captureServerStdio, logStartupFailure, serverLogger } from './logging.js'
 import { planWsgi, type WsgiPlan } from './plan.js'
 
 /** Options of {@link runWsgi}. */
@@ -63,12 +63,7 @@ function takeListenFd(
 
 function announceReady(options: RunWsgiOptions, logger: Logger): boolean {
   // swift-init reads our stdout (and stderr, through the same pipe) until EOF.
-  captureStdio({
-    logger,
-    // Logs written to stderr keep it open, unless it is swift-init's pipe
-    // (stdout's), which must reach EOF: the warning before said so.
-    keepStderr: options.verbose === true || (logsToStderr(logger) && !sameOpenFile(1, 2)),
-  })
+  captureServerStdio(logger, options.verbose === true)
   return notifyReady({ logger, ...(options.env ? { env: options.env } : {}) })
 }
 
