@@ -342,6 +342,25 @@ describe('daemons (run_daemon)', () => {
   })
 })
 
+describe('--test-config checks the log options of a daemon too', () => {
+  it("a planted log_file symlink fails the daemon's --test-config in one line", async () => {
+    const dir = tempDir()
+    const target = join(dir, 'target')
+    writeFileSync(target, 'keep\n')
+    symlinkSync(target, join(dir, 'd.log'))
+    const file = join(dir, 'object-replicator.conf')
+    writeFileSync(
+      file,
+      `[DEFAULT]\nuser =\n\n[object-replicator]\nlog_file = ${join(dir, 'd.log')}\n`,
+    )
+    const r = await runBin('swift-object-replicator', [file, '--test-config'])
+    expect(r.code).toBe(1)
+    expect(r.stderr.trim().split('\n')).toHaveLength(1)
+    expect(r.stderr).toContain(`${file} [object-replicator] log_file:`)
+    expect(readFileSync(target, 'utf8')).toBe('keep\n')
+  })
+})
+
 describe('formats', () => {
   it('log_format = text: lines a person reads', async () => {
     const dir = tempDir()

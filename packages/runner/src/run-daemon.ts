@@ -62,7 +62,11 @@ export async function runDaemon(confPath: string, options: RunDaemonOptions): Pr
     options.once === true || (conf.daemonize !== undefined && !configTrueValue(conf.daemonize))
   const user = configuredUser(conf)
   checkUser(user)
-  if (options.testConfig) return 0
+  if (options.testConfig) {
+    // the log options and log_file too: a daemon that cannot log must not pass
+    serverLogger(server, { testConfig: true })
+    return 0
+  }
 
   const logger = options.logger ?? serverLogger(server, options.verbose ? { verbose: true } : {})
   try {
