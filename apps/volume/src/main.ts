@@ -35,10 +35,12 @@ export const volumeCommand = defineCommand({
     const file = values['config-file']
     if (!file) throw new UsageError('--config-file is required')
     const conf = loadVolumeConfig(file, values['config-dir'])
+    // The launcher and each worker open log_file safely (no symlink
+    // followed) and reopen it on SIGUSR2: rotate by signalling them all.
     const log = {
       name: 'forklift-volume',
       verbose: values.verbose === true || conf.debug,
-      ...(conf.logFile ? { file: conf.logFile } : {}),
+      ...(conf.logFile ? { file: conf.logFile, reopenOnSignal: true } : {}),
     }
     try {
       return await launchVolumeServices(conf, {

@@ -9,6 +9,7 @@ import {
   type RecordLevel,
 } from './levels.js'
 import { isoNow, type LogRecord, parseRecordLine, RECORD_KEYS } from './record.js'
+import { installReopenSignal } from './reopen.js'
 
 /**
  * One logging method, in pino's call shapes: `log.info('text')`,
@@ -228,6 +229,11 @@ export interface CreateLoggerOptions {
   format?: LogFormat | 'auto'
   /** Extra fields for every line. */
   bindings?: Record<string, unknown>
+  /**
+   * With `file`: reopen it on SIGUSR2 (logrotate), logging `log file
+   * reopened` there; installs a process-wide handler. Default false.
+   */
+  reopenOnSignal?: boolean
 }
 
 /** {@link createLogger}'s options that cannot cross a process boundary. */
@@ -269,7 +275,11 @@ export function createLogger(
     pid: runtime.pid ?? process.pid,
     hostname: cachedHostname,
   }
-  return new ForkliftLogger(core, cleanBindings(options.bindings ?? {}))
+  const logger = new ForkliftLogger(core, cleanBindings(options.bindings ?? {}))
+  if (options.reopenOnSignal && options.file !== undefined && runtime.destination === undefined) {
+    installReopenSignal(logger, { logger })
+  }
+  return logger
 }
 
 /**
