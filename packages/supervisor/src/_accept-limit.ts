@@ -6,7 +6,7 @@
 // descriptor of the shared socket: below the limit again, the worker asks
 // the parent for a fresh descriptor over IPC and listens on it.
 import { Server as NetServer, type Socket } from 'node:net'
-import type { Logger } from '@forklift/log'
+import type { MinimalLogger as Logger } from '@forklift/log'
 import { tellParent } from './_parent.js'
 import { isProtocolMessage } from './protocol.js'
 
