@@ -8,7 +8,7 @@
  */
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
 import { formatError } from '@forklift/errors'
-import type { Logger } from '@forklift/log'
+import type { MinimalLogger as Logger } from '@forklift/log'
 import { notifyStatus } from '@forklift/notify'
 import { extendTimeoutWhile, type NotifyTimer, startWatchdog } from '@forklift/notify/keepalive'
 
