@@ -13,10 +13,11 @@
 // Bundled, though they load something relative to themselves: the rest of
 // @forklift/log and @forklift/notify (external until issue 12: loading their
 // ~20 files through ESM resolution cost each server parent and worker ~10 ms
-// of CPU). @forklift/log's datagram transport requires `node-unix-socket`
-// lazily with Node's resolution from its own file; in the bundle that
-// require starts from @forklift/log's entry instead (this app depends on
-// @forklift/log, so it resolves from here), the package that depends on it.
+// of CPU). @forklift/log's datagram transport requires
+// `@forklift/posix/unix-dgram` lazily with Node's resolution from its own
+// file; in the bundle that require starts from @forklift/log's entry instead
+// (this app depends on @forklift/log, so it resolves from here), the package
+// that depends on it — and lands on the same module as the external import.
 import { readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, resolve } from 'node:path'
