@@ -10,6 +10,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs'
 import { join } from 'node:path'
@@ -118,9 +119,12 @@ describe.skipIf(!PY)('swift-init conformance with Python swift-init 2.30.1', () 
   it('detects a difference planted in our swift-init', async () => {
     // A copy of our built binary with two of its words changed.
     const copy = tempDir('fl-planted-')
-    // The bundle is self-contained; the bin's launcher part (the Node check)
-    // imports a workspace package, so the copy gets a plain entry instead.
+    // The bundle holds everything but its native-addon package
+    // (@forklift/posix), which it finds in the app's node_modules, as an
+    // installed copy does; the bin's launcher part (the Node check) imports a
+    // workspace package, so the copy gets a plain entry instead.
     cpSync(join(APP, 'dist', 'bundle'), join(copy, 'dist', 'bundle'), { recursive: true })
+    symlinkSync(join(APP, 'node_modules'), join(copy, 'node_modules'))
     mkdirSync(join(copy, 'bin'))
     writeFileSync(join(copy, 'bin', 'swift-init.mjs'), "await import('../dist/bundle/cli.js')\n")
     writeFileSync(join(copy, 'package.json'), readFileSync(join(APP, 'package.json')))
