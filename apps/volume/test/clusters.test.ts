@@ -38,10 +38,15 @@ describe('forklift-volume in a cluster', () => {
     const args = ['--connection', `sqlite:///${join(dir, 'registry.sqlite')}`]
     const run = startVolume(['--config-file', file])
     await waitFor(() => listJson<ServiceRow>(args)[0]?.state === 'up', 'the shared backend up')
-    const refusal = linesAbout(
-      run,
-      `Active-Active configuration is not currently supported by driver ${DRIVER}#createDriver.`,
+    // The backends start in their own workers: the refused one may speak later.
+    const refusalText = `Active-Active configuration is not currently supported by driver ${DRIVER}#createDriver.`
+    await waitFor(
+      () =>
+        linesAbout(run, refusalText).length > 0 &&
+        linesAbout(run, 'Volume service node1@plain failed to start.').length > 0,
+      'the plain backend refused',
     )
+    const refusal = linesAbout(run, refusalText)
     expect(refusal).toEqual([expect.objectContaining({ level: 'error', backend: 'plain' })])
     expect(linesAbout(run, 'Volume service node1@plain failed to start.')).toHaveLength(1)
     const services = listJson<ServiceRow>(args)
