@@ -8,6 +8,9 @@
 //            exact length (an abstract name is not padded to sun_path's 108
 //            bytes), with a receiving thread for listeners.
 //   rlimit:  prlimit(2) on this or another process.
+//   exec:    FD_CLOEXEC on a descriptor, and waitpid(WNOHANG) on one pid:
+//            what a process that re-execs itself needs to keep a socket and
+//            reap the children its new image's libuv does not know.
 //
 // Failures return -errno to JavaScript, which names them: no exception is
 // built here, so the JS layer owns every message.
@@ -30,6 +33,8 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #define CHECK(call)                                                                                \
@@ -528,6 +533,44 @@ static napi_value js_setrlimit(napi_env env, napi_callback_info info) {
   return make_int(env, prlimit(pid, resource, &lim, NULL) ? -errno : 0);
 }
 
+// ---------------------------------------------------------------- exec
+
+// setCloexec(fd, on): 0 or -errno.
+static napi_value js_set_cloexec(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int32_t fd;
+  bool on;
+  if (get_args(env, info, 2, argv) || get_int(env, argv[0], &fd) ||
+      napi_get_value_bool(env, argv[1], &on) != napi_ok)
+    return NULL;
+  int flags = fcntl(fd, F_GETFD);
+  if (flags < 0) return make_int(env, -errno);
+  int next = on ? (flags | FD_CLOEXEC) : (flags & ~FD_CLOEXEC);
+  if (next != flags && fcntl(fd, F_SETFD, next) < 0) return make_int(env, -errno);
+  return make_int(env, 0);
+}
+
+// reap(pid): null while it runs, [code, signal] once reaped (-1 for the one
+// that does not apply), or -errno (ECHILD: not our child, or reaped already).
+static napi_value js_reap(napi_env env, napi_callback_info info) {
+  napi_value argv[1], arr, nul;
+  int32_t pid;
+  if (get_args(env, info, 1, argv) || get_int(env, argv[0], &pid)) return NULL;
+  int status = 0;
+  pid_t r;
+  do r = waitpid(pid, &status, WNOHANG);
+  while (r < 0 && errno == EINTR);
+  if (r < 0) return make_int(env, -errno);
+  if (r == 0) {
+    CHECK(napi_get_null(env, &nul));
+    return nul;
+  }
+  CHECK(napi_create_array_with_length(env, 2, &arr));
+  CHECK(napi_set_element(env, arr, 0, make_int(env, WIFEXITED(status) ? WEXITSTATUS(status) : -1)));
+  CHECK(napi_set_element(env, arr, 1, make_int(env, WIFSIGNALED(status) ? WTERMSIG(status) : -1)));
+  return arr;
+}
+
 // ---------------------------------------------------------------- module
 
 static int set_int_prop(napi_env env, napi_value obj, const char *name, int64_t v) {
@@ -551,6 +594,8 @@ NAPI_MODULE_INIT() {
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
       {"getrlimit", NULL, js_getrlimit, NULL, NULL, NULL, napi_default, NULL},
       {"setrlimit", NULL, js_setrlimit, NULL, NULL, NULL, napi_default, NULL},
+      {"setCloexec", NULL, js_set_cloexec, NULL, NULL, NULL, napi_default, NULL},
+      {"reap", NULL, js_reap, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof(fns) / sizeof(fns[0]), fns) != napi_ok)
     return NULL;

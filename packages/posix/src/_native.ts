@@ -26,6 +26,8 @@ export interface Native {
   getrlimit(pid: number, resource: number): [number, number] | number
   setrlimit(pid: number, resource: number, soft: number, hard: number): number
   rlimits: Record<string, number>
+  setCloexec(fd: number, on: boolean): number
+  reap(pid: number): [number, number] | null | number
 }
 
 let loaded: Native | undefined
@@ -54,10 +56,17 @@ export function native(): Native {
 
 let errnoNames: Map<number, [string, string]> | undefined
 
+function errnoName(errno: number): [string, string] | undefined {
+  const name = Object.entries(constants.errno).find(([, n]) => n === errno)?.[0]
+  return name ? [name, 'system error'] : undefined
+}
+
 /** A PosixError E_SYSCALL for `-errno` returned by the addon. */
 export function syscallError(result: number, syscall: string, subject?: string): PosixError {
   errnoNames ??= getSystemErrorMap()
-  const [name, text] = errnoNames.get(result) ?? [`errno ${-result}`, 'unknown error']
+  // libuv's map lacks a few errnos (ECHILD): name those from os.constants.
+  const [name, text] = errnoNames.get(result) ??
+    errnoName(-result) ?? [`errno ${-result}`, 'unknown error']
   return new PosixError(
     'E_SYSCALL',
     `${syscall}${subject ? ` ${subject}` : ''}: ${name} (${text})`,
