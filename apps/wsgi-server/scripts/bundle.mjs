@@ -6,7 +6,7 @@
 // building with tsc; this only runs after `tsc` in `build`.
 //
 // Kept out of the bundle, imported at run time from their package: the
-// @forklift/posix subpaths, which find the posix native addon relative to
+// @forklift/posix subpaths (signals, unix-dgram, exec), which find the posix native addon relative to
 // their own files, and whose signal bookkeeping (SIGUSR1 held until handled)
 // must be one copy shared with the bin file's guardProgram.
 //
@@ -26,7 +26,7 @@ import { build } from 'esbuild'
 
 const APP = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const require = createRequire(join(APP, 'package.json'))
-const runtime = ['@forklift/posix/signals', '@forklift/posix/unix-dgram']
+const runtime = ['@forklift/posix/signals', '@forklift/posix/unix-dgram', '@forklift/posix/exec']
 const keep = new Map(runtime.map((spec) => [require.resolve(spec), spec]))
 // Files whose lazy require must resolve from their package, not the bundle.
 const TRANSPORT = join(dirname(require.resolve('@forklift/log')), 'transport.js')

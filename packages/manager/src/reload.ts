@@ -66,8 +66,18 @@ export function processInfo(pid: number): ProcessInfo | undefined {
 /** True while `pid` is a live process (not gone, not a zombie). */
 export function processAlive(pid: number): boolean {
   const c = readCmdline(pid)
-  // null: there, but not ours to read; '' / []: a zombie, already exiting.
-  return c === null || (c !== undefined && c.length > 0)
+  // null: there, but not ours to read.
+  if (c === null || (c !== undefined && c.length > 0)) return true
+  if (c === undefined) return false
+  // Empty: a zombie, already exiting — or a server in the middle of the
+  // execve that upgrades its parent (same pid), which /proc's state tells apart.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
+    return state !== 'Z' && state !== 'X' && state !== ''
+  } catch {
+    return false
+  }
 }
 
 /** The uids whose datagrams count as the server's: its own, from /proc. */

@@ -2,13 +2,14 @@
 // new generation of workers (on a new socket when the bind options changed).
 import { formatError } from '@forklift/errors'
 import { notifyReady, notifyReloading, notifyStopping } from '@forklift/notify'
-import type { ReloadOutcome } from '@forklift/notify/reload'
+import { notifyReloadSocket, type ReloadOutcome, reloadOutcomeState } from '@forklift/notify/reload'
 import { checkUser } from '@forklift/privileges'
 import { bindHandoffSocket, type TlsContextOptions, tlsContextOptions } from '@forklift/socket'
 import { ServiceStatus } from '@forklift/supervisor/service-status'
 import { WorkerPool } from '@forklift/supervisor/worker-pool'
 import type { ServeContext } from './_serve-context.js'
 import { deferStopSignals, serveSignals } from './_signals.js'
+import { checkNewImage, imageWatch, reexec, retireWorkers, type Upgrade } from './_upgrade.js'
 import { type WorkerPayload, workerArgs } from './_worker-app.js'
 import { RunnerError } from './errors.js'
 import { planWsgi, sameBind, timerMs, type WsgiPlan } from './plan.js'
@@ -45,8 +46,11 @@ export async function serveWithWorkers(
   ctx: ServeContext,
   firstSocket: PoolSocketHandle,
   verbose: boolean,
+  upgrade?: Upgrade,
 ): Promise<number> {
   const { plan, logger } = ctx
+  // What this image was loaded from: a SIGUSR1 after it was replaced re-execs the parent.
+  const image = imageWatch(WORKER_MODULE)
   let socket = firstSocket
   let current = plan
   const payload = workerPayload(plan, ctx, verbose, ctx.tls)
@@ -83,6 +87,14 @@ export async function serveWithWorkers(
   )
   if (!early.caught) await ctx.announceReady()
   status.serving(pool.pids().length)
+  if (upgrade) {
+    // The reload that re-exec'd us ends here: the new parent's workers listen.
+    status.reloaded('ok')
+    notifyReloadSocket(
+      reloadOutcomeState({ ok: true, status: `upgraded: ${pool.pids().length} workers` }),
+    )
+    void retireWorkers(upgrade.oldWorkers, timerMs(plan.staleWorkerTimeoutSec), logger)
+  }
   pool.on('exit', (w) => {
     if (!w.expected && pool.state === 'running') status.respawned()
     status.workers(pool.pids().length)
@@ -102,6 +114,7 @@ export async function serveWithWorkers(
     },
     async reload() {
       await notifyReloading(notifyOpts)
+      if (image.changed()) return upgradeParent()
       let next: WsgiPlan
       let tls: TlsContextOptions | undefined
       try {
@@ -160,6 +173,32 @@ export async function serveWithWorkers(
       return outcome
     },
   })
+  /** The installed code or Node changed: check it, then become it (same pid). */
+  async function upgradeParent(): Promise<ReloadOutcome> {
+    const env = ctx.env ?? process.env
+    logger.info('installed code or Node changed: checking the new code before the parent re-execs')
+    const reason = await checkNewImage(env)
+    if (reason === undefined) {
+      const oldWorkers = await pool.handOver()
+      logger.info(
+        { workers: oldWorkers },
+        'the parent re-execs itself; its workers serve meanwhile',
+      )
+      try {
+        reexec(socket.fd, oldWorkers, env)
+      } catch (err) {
+        logger.error({ err }, `upgrade failed, keeping the running parent: ${formatError(err)}`)
+        status.reloaded('failed', formatError(err))
+        await notifyReady(notifyOpts)
+        return { ok: false, reason: formatError(err) }
+      }
+    }
+    const why = reason ?? 'process.execve returned'
+    logger.error(`upgrade refused, keeping the running parent and workers: ${why}`)
+    status.reloaded('refused', why)
+    await notifyReady(notifyOpts)
+    return { ok: false, reason: why }
+  }
   early.replay()
   await served
   status.close()

@@ -20,9 +20,10 @@ import {
 import { loadServerApp } from './_app-server.js'
 import { serveInProcess } from './_in-process.js'
 import type { ServeContext } from './_serve-context.js'
+import { retireWorkers, takeUpgrade } from './_upgrade.js'
 import { type PoolSocketHandle, serveWithWorkers } from './_with-workers.js'
 import { captureServerStdio, logStartupFailure, serverLogger } from './logging.js'
-import { planWsgi, type WsgiPlan } from './plan.js'
+import { planWsgi, timerMs, type WsgiPlan } from './plan.js'
 
 /** Options of {@link runWsgi}. */
 export interface RunWsgiOptions {
@@ -132,28 +133,36 @@ async function serve(
     env: options.env,
     announceReady: () => announceReady(options, logger),
   }
+  // A SIGUSR1 re-exec'd this process: its previous image left the socket open.
+  const upgrade = takeUpgrade(env, logger)
   const listenFd = takeListenFd(env, logger, [
     plan.server.logName,
     ...(options.section ? [options.section] : []),
   ])
   if (plan.workers === 0) {
+    const fd = upgrade?.fd ?? listenFd
     const socket =
-      listenFd !== undefined
-        ? await adoptListeningSocket(listenFd, {
+      fd !== undefined
+        ? await adoptListeningSocket(fd, {
             backlog: plan.bind.backlog,
             keepIdleSec: plan.bind.keepIdleSec,
           })
         : await bindSocket({ ...plan.bind, logger })
     cleanUpDaemonHygiene()
+    // Now workers = 0: the old workers drain as soon as this process listens.
+    if (upgrade) void retireWorkers(upgrade.oldWorkers, timerMs(plan.staleWorkerTimeoutSec), logger)
     return serveInProcess(ctx, socket, listener)
   }
   let socket: PoolSocketHandle
-  if (listenFd !== undefined) {
+  if (upgrade) {
+    const { fd } = upgrade
+    socket = { fd, close: () => closeSync(fd) }
+  } else if (listenFd !== undefined) {
     socket = { fd: listenFd, close: () => {} }
   } else {
     const bound = await bindHandoffSocket({ ...plan.bind, logger })
     socket = { fd: bound.fd, port: bound.address.port, close: () => bound.close() }
   }
   cleanUpDaemonHygiene()
-  return serveWithWorkers(ctx, socket, options.verbose === true)
+  return serveWithWorkers(ctx, socket, options.verbose === true, upgrade)
 }

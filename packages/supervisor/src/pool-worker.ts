@@ -9,7 +9,8 @@ import { limitAccepting } from './_accept-limit.js'
 import { nextParentMessage, onParentMessage, tellParent, watchParent } from './_parent.js'
 import { type Drainable, drainable } from './drain.js'
 import { SupervisorError } from './errors.js'
-import { type ListenPlan, serializeError } from './protocol.js'
+import { type ListenPlan, type PoolHandoverMessage, serializeError } from './protocol.js'
+import { currentParentPid } from './watchdog.js'
 
 /** What a worker's `createServer` is told. */
 export interface PoolWorkerContext {
@@ -171,6 +172,10 @@ export async function runPoolWorker(options: RunPoolWorkerOptions): Promise<Pool
       if (exit) process.exit(0)
     })
   })
+  onParentMessage('pool-handover', (message) => {
+    watch.stop()
+    awaitHandover(w, message, logger, exit)
+  })
   const { maxRequests } = init
   if (maxRequests !== undefined && maxRequests > 0) {
     // Counted here, asked for once: the parent forks the replacement, and
@@ -194,4 +199,42 @@ export async function runPoolWorker(options: RunPoolWorkerOptions): Promise<Pool
   }
   void tellParent({ forklift: 1, type: 'ready', address: server.address() })
   return worker
+}
+
+/**
+ * After a `pool-handover`: once the channel closes (the parent's exec closed
+ * its end), serve on until the new image says SIGHUP, then drain and exit 0.
+ * Nothing but the parent can have this process as its child, so a SIGHUP
+ * only counts after the disconnect; a changed parent pid (the parent died,
+ * we were re-parented) or `timeoutMs` drains too.
+ */
+function awaitHandover(
+  worker: PoolWorker,
+  message: PoolHandoverMessage,
+  logger: Logger,
+  exit: boolean,
+): void {
+  const onDisconnect = () => {
+    let done = false
+    const finish = (why: string) => {
+      if (done) return
+      done = true
+      clearInterval(poll)
+      clearTimeout(deadline)
+      logger.info(`${why}: draining`)
+      worker.drain({ idleGraceMs: message.idleGraceMs }).then(() => {
+        if (exit) process.exit(0)
+      })
+    }
+    process.on('SIGHUP', () => finish('SIGHUP from the re-executed parent'))
+    const poll = setInterval(() => {
+      if (currentParentPid() !== message.parentPid) finish('parent process gone during its re-exec')
+    }, 250)
+    const deadline = setTimeout(
+      () => finish('no word from the re-executed parent'),
+      message.timeoutMs,
+    )
+  }
+  if (process.connected) process.once('disconnect', onDisconnect)
+  else onDisconnect()
 }

@@ -51,6 +51,20 @@ export interface PoolDrainMessage {
 }
 
 /**
+ * Parent → pool worker: the parent is about to re-exec itself (a new image,
+ * same pid). When the IPC channel closes, keep serving until SIGHUP (the new
+ * image's workers listen), then drain and exit 0; drain at once if the parent
+ * pid changes (the parent died instead), and after `timeoutMs` at the latest.
+ */
+export interface PoolHandoverMessage {
+  forklift: 1
+  type: 'pool-handover'
+  parentPid: number
+  idleGraceMs: number
+  timeoutMs: number
+}
+
+/**
  * Parent → pool worker, with the shared listening socket attached (a fresh
  * descriptor of it): the answer to `pool-listen-again`.
  */
@@ -159,6 +173,7 @@ export interface PoolRecycleMessage {
 export type ParentMessage =
   | PoolInitMessage
   | PoolDrainMessage
+  | PoolHandoverMessage
   | PoolSocketMessage
   | ServiceInitMessage
   | ServiceMutateMessage

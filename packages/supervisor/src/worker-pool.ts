@@ -28,6 +28,7 @@ import {
   LISTEN_FD,
   type ListenPlan,
   type PoolDrainMessage,
+  type PoolHandoverMessage,
   type PoolInitMessage,
 } from './protocol.js'
 import { FORKING_TOO_FAST_MESSAGE, ForkRateLimiter, Respawner } from './rate-limit.js'
@@ -438,6 +439,31 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       'reloaded: new workers listening, old ones draining',
     )
     this.emit('reloaded', gen.number)
+  }
+
+  /**
+   * Before the parent re-execs itself (`process.execve`, same pid): tells
+   * every listening worker to serve on after the IPC channel closes, until
+   * the new image sends it SIGHUP (or `timeoutMs`, default
+   * `staleWorkerTimeoutMs`, passes; or the parent pid changes). Resolves,
+   * once the messages left, with every live worker's pid: the new image
+   * must reap them all (see `retireWorkers`). The pool stays as it is, so
+   * that a failed exec leaves it serving.
+   */
+  async handOver(options: { timeoutMs?: number } = {}): Promise<number[]> {
+    const message: PoolHandoverMessage = {
+      forklift: 1,
+      type: 'pool-handover',
+      parentPid: process.pid,
+      idleGraceMs: this.#options.idleGraceMs ?? DEFAULT_IDLE_GRACE_MS,
+      timeoutMs:
+        options.timeoutMs ?? this.#options.staleWorkerTimeoutMs ?? DEFAULT_STALE_WORKER_TIMEOUT_MS,
+    }
+    const all = [...this.#all]
+    await Promise.all(
+      all.filter((w) => w.info.state === 'listening').map((w) => w.child.send(message)),
+    )
+    return all.map((w) => w.info.pid)
   }
 
   /**

@@ -1,0 +1,202 @@
+// SIGUSR1 after the installed build changed upgrades the parent too (issue
+// 12): an installed copy of this app is started by our swift-init, its bundle
+// is replaced by one whose parent logs another version, and a reload under
+// load must leave the same pid running the new code, with no failed request
+// and the old workers reaped. A new build whose config check fails is refused
+// and the old generation serves on.
+import { cpSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs'
+import http from 'node:http'
+import { join, resolve } from 'node:path'
+import { ReloadWatch } from '@forklift/notify/reload'
+import { alive, childPids, freePort, killOwned, spawnCollect, tempDir } from '@forklift/test-utils'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { REPO, waitFor, writeConf } from './helpers.js'
+
+const APP = resolve(import.meta.dirname, '..')
+const BIN = 'swift-object-server'
+const SWIFT_INIT = join(REPO, 'apps/swift-init/bin/swift-init.mjs')
+const V1 = 'workers listening: '
+const V2 = 'workers listening (v2): '
+
+/** An installed copy of the built app (bin, bundle, package.json; node_modules linked). */
+function install(root: string): string {
+  const copy = join(root, 'app')
+  mkdirSync(join(copy, 'dist'), { recursive: true })
+  cpSync(join(APP, 'bin'), join(copy, 'bin'), { recursive: true })
+  cpSync(join(APP, 'dist', 'bundle'), join(copy, 'dist', 'bundle'), { recursive: true })
+  cpSync(join(APP, 'package.json'), join(copy, 'package.json'))
+  symlinkSync(join(APP, 'node_modules'), join(copy, 'node_modules'))
+  return copy
+}
+
+/** Replaces a bundle file as an installer does (a new file renamed over the old one). */
+function replace(file: string, text: string): void {
+  writeFileSync(`${file}.new`, text)
+  renameSync(`${file}.new`, file)
+}
+
+async function site() {
+  const root = tempDir('fl-upg-')
+  const copy = install(root)
+  const etc = join(root, 'etc')
+  const run = join(root, 'run')
+  const bin = join(root, 'bin')
+  for (const d of [etc, run, bin]) mkdirSync(d, { recursive: true })
+  // swift-init finds the server on PATH; it runs the installed copy's launcher.
+  writeFileSync(join(bin, BIN), `#!/bin/sh\nexec ${join(copy, 'bin', BIN)} "$@"\n`, {
+    mode: 0o755,
+  })
+  const port = await freePort()
+  const log = join(root, 'object.log')
+  writeConf(etc, { port, extra: `workers = 2\nlog_file = ${log}`, message: 'hello' })
+  const pidFile = join(run, 'object-server.pid')
+  onTestFinished(() => {
+    try {
+      const pid = Number(readFileSync(pidFile, 'utf8'))
+      killOwned([...childPids(pid), pid], root)
+    } catch {}
+  })
+  const env = {
+    ...process.env,
+    PATH: `${bin}:${process.env.PATH}`,
+    FORKLIFT_NODE: process.execPath,
+    NOTIFY_SOCKET: '',
+  }
+  const swiftInit = async (...args: string[]) => {
+    const p = spawnCollect(
+      process.execPath,
+      [SWIFT_INIT, 'object', ...args, '--conf-dir', etc, '-r', run],
+      { env },
+    )
+    const e = await p.closed
+    return { code: e.code, out: `${p.stdout()}${p.stderr()}` }
+  }
+  return {
+    port,
+    copy,
+    swiftInit,
+    log: () => {
+      try {
+        return readFileSync(log, 'utf8')
+      } catch {
+        return ''
+      }
+    },
+    pid: () => Number(readFileSync(pidFile, 'utf8')),
+  }
+}
+
+/** Requests without pause until stopped, half on a keep-alive agent, half on new connections. */
+function load(port: number) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 2 })
+  let ok = 0
+  const failed: string[] = []
+  let running = true
+  const one = (keep: boolean) =>
+    new Promise<void>((res) => {
+      const req = http.get(
+        { host: '127.0.0.1', port, path: '/', agent: keep ? agent : false },
+        (r) => {
+          r.resume()
+          r.on('end', () => {
+            if (r.statusCode === 200) ok++
+            else failed.push(`status ${r.statusCode}`)
+            res()
+          })
+        },
+      )
+      req.on('error', (err) => {
+        failed.push(err.message)
+        res()
+      })
+    })
+  const loops = [true, true, false, false].map(async (keep) => {
+    while (running) await one(keep)
+  })
+  return {
+    get ok() {
+      return ok
+    },
+    async stop() {
+      running = false
+      await Promise.all(loops)
+      agent.destroy()
+      return { ok, failed }
+    },
+  }
+}
+
+const workersOf = (pid: number, n = 2) =>
+  waitFor(() => {
+    const live = childPids(pid).filter(alive)
+    return live.length === n ? live.sort() : undefined
+  }, `${n} workers`)
+
+describe('SIGUSR1 upgrades the parent', () => {
+  it('same pid, the new code in the parent, no failed request, old workers reaped', async () => {
+    const s = await site()
+    expect((await s.swiftInit('start')).code).toBe(0)
+    const pid = s.pid()
+    await waitFor(() => (s.log().includes(V1) ? true : undefined), 'first generation')
+    const old = await workersOf(pid)
+    const traffic = load(s.port)
+    await waitFor(() => (traffic.ok > 20 ? true : undefined), 'traffic')
+
+    const main = join(s.copy, 'dist/bundle/main.js')
+    const text = readFileSync(main, 'utf8')
+    expect(text).toContain(V1)
+    replace(main, text.replace(V1, V2))
+    const r = await s.swiftInit('reload-seamless')
+    expect(r.code, `${r.out}\n${s.log()}`).toBe(0)
+    expect(s.pid()).toBe(pid)
+    // The parent itself runs the new bundle: its line, logged once its new workers listen.
+    expect(s.log()).toContain(V2)
+    expect(s.log()).toContain('parent upgraded in place')
+    // Old workers drained and reaped: no process, not even a zombie, is left of them.
+    await waitFor(
+      () => (old.every((w) => !childPids(pid).includes(w) && !alive(w)) ? true : undefined),
+      'old workers reaped',
+    )
+    await waitFor(() => (childPids(pid).length === 2 ? true : undefined), 'no zombies')
+    const before = traffic.ok
+    await waitFor(() => (traffic.ok > before + 20 ? true : undefined), 'traffic after')
+    const { ok, failed } = await traffic.stop()
+    expect(failed).toEqual([])
+    expect(ok).toBeGreaterThan(40)
+    const st = await s.swiftInit('status')
+    expect(st.code, st.out).toBe(0)
+    expect(st.out).toContain(String(pid))
+    const stop = await s.swiftInit('stop')
+    expect(stop.code, stop.out).toBe(0)
+    await waitFor(() => (alive(pid) ? undefined : true), 'stopped')
+  })
+
+  it('a new build whose config check fails is refused: old parent and workers serve on', async () => {
+    const s = await site()
+    expect((await s.swiftInit('start')).code).toBe(0)
+    const pid = s.pid()
+    const old = await workersOf(pid)
+    const traffic = load(s.port)
+    await waitFor(() => (traffic.ok > 20 ? true : undefined), 'traffic')
+    replace(join(s.copy, 'dist/bundle/main.js'), "throw new Error('a broken build')\n")
+    // The parent's own word, on Swift's per-pid reload socket (swift-init's
+    // own config check would refuse this build before signalling).
+    const watch = new ReloadWatch(pid)
+    onTestFinished(() => watch.close())
+    process.kill(pid, 'SIGUSR1')
+    const result = await watch.wait({ timeoutMs: 60_000 })
+    expect(result).toMatchObject({ state: 'refused' })
+    expect((result as { reason: string }).reason).toMatch(/config check failed.*a broken build/)
+    await waitFor(() => (s.log().includes('upgrade refused') ? true : undefined), 'refused')
+    expect(s.log()).toMatch(
+      /upgrade refused, keeping the running parent and workers: .*a broken build/,
+    )
+    const before = traffic.ok
+    await waitFor(() => (traffic.ok > before + 20 ? true : undefined), 'traffic after')
+    const { failed } = await traffic.stop()
+    expect(failed).toEqual([])
+    expect(s.pid()).toBe(pid)
+    expect(await workersOf(pid)).toEqual(old)
+    expect((await s.swiftInit('stop')).code).toBe(0)
+  })
+})
