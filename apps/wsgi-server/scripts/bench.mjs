@@ -6,13 +6,24 @@
 // command's wall time beside the floor it cannot beat in the same run
 // (`node -e 0`: every such command is a Node start, swift-reload two with its
 // --test-config), the requests answered and the requests that failed.
+// The server runs from an installed copy of the built app, so that the
+// parent-upgrade row can replace its bundle before each reload-seamless:
+// then SIGUSR1 re-execs the parent too (packages/runner/README.md).
 //
 //   node scripts/bench.mjs [--reloads N]
 //
-// Never asserts anything. The parent-upgrade row (issue 12, item 1) is not
-// measured: SIGUSR1 does not re-exec the parent yet (packages/runner/README.md).
+// Never asserts anything.
 import { spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { Agent, request } from 'node:http'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -22,7 +33,6 @@ import { parseArgs } from 'node:util'
 
 const APP = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const REPO = resolve(APP, '../..')
-const SERVER = join(APP, 'bin', 'swift-object-server')
 const SWIFT_INIT = join(REPO, 'apps', 'swift-init', 'bin', 'swift-init.mjs')
 const SWIFT_RELOAD = join(REPO, 'apps', 'swift-init', 'bin', 'swift-reload.mjs')
 
@@ -78,6 +88,20 @@ const etc = join(root, 'etc')
 const runDir = join(root, 'run')
 const bin = join(root, 'bin')
 for (const d of [etc, runDir, bin]) mkdirSync(d, { recursive: true })
+// The installed copy: bin, bundle, package.json; node_modules linked.
+const copy = join(root, 'app')
+mkdirSync(join(copy, 'dist'), { recursive: true })
+cpSync(join(APP, 'bin'), join(copy, 'bin'), { recursive: true })
+cpSync(join(APP, 'dist', 'bundle'), join(copy, 'dist', 'bundle'), { recursive: true })
+cpSync(join(APP, 'package.json'), join(copy, 'package.json'))
+symlinkSync(join(APP, 'node_modules'), join(copy, 'node_modules'))
+const SERVER = join(copy, 'bin', 'swift-object-server')
+const MAIN = join(copy, 'dist', 'bundle', 'main.js')
+// A new build, as an installer puts it: a new file renamed over the old one.
+const reinstall = () => {
+  writeFileSync(`${MAIN}.new`, readFileSync(MAIN))
+  renameSync(`${MAIN}.new`, MAIN)
+}
 writeFileSync(
   join(bin, 'swift-object-server'),
   `#!/bin/sh\nexec ${process.execPath} ${SERVER} "$@"\n`,
@@ -95,6 +119,7 @@ const writeConf = (message) =>
       `bind_port = ${port}`,
       'user =',
       'workers = 2',
+      `log_file = ${join(root, 'object.log')}`,
       '',
       '[pipeline:main]',
       'pipeline = healthcheck object-server',
@@ -148,20 +173,25 @@ for (let i = 0; i < RELOADS; i++) floor.push((await run(process.execPath, ['-e',
 
 const rows = []
 let gen = 0
-for (const [name, argv] of [
+const seamless = () => [SWIFT_INIT, 'object', 'reload-seamless', ...dirs]
+for (const [name, argv, before] of [
   ['swift-reload PID', () => [SWIFT_RELOAD, String(serverPid)]],
-  ['swift-init object reload-seamless', () => [SWIFT_INIT, 'object', 'reload-seamless', ...dirs]],
+  ['swift-init object reload-seamless', seamless],
+  ['reload-seamless after a new build', seamless, reinstall],
 ]) {
   const times = []
   const okAt = ok
   const failedAt = failed
   for (let i = 0; i < RELOADS; i++) {
     writeConf(`gen-${++gen}`)
+    before?.()
     const r = await run(process.execPath, argv(), env)
     if (r.code !== 0) console.error(`${name} exited ${r.code}:\n${r.out}`)
     times.push(r.ms)
   }
   rows.push({ name, times, answered: ok - okAt, failed: failed - failedAt })
+  const pidNow = Number(readFileSync(join(runDir, 'object-server.pid'), 'utf8'))
+  if (pidNow !== serverPid) console.error(`${name}: the pid changed (${serverPid} → ${pidNow})`)
 }
 running = false
 await Promise.all(clients)
@@ -179,4 +209,7 @@ for (const r of rows) {
     `  ${r.name.padEnd(36)} ${m.toFixed(0).padStart(6)} ms  ${(m / f).toFixed(1)}× floor  answered ${r.answered}, failed ${r.failed}`,
   )
 }
-console.log('  parent upgrade (SIGUSR1 re-execs the parent): not measured, not implemented yet')
+const log = readFileSync(join(root, 'object.log'), 'utf8')
+console.log(
+  `  parent upgrades seen in the log: ${log.split('parent upgraded in place').length - 1} (of ${RELOADS})`,
+)
