@@ -4,13 +4,25 @@
 // load must leave the same pid running the new code, with no failed request
 // and the old workers reaped. A new build whose config check fails is refused
 // and the old generation serves on.
+
+import { spawn } from 'node:child_process'
 import { cpSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
+import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import { ReloadWatch } from '@forklift/notify/reload'
 import { alive, childPids, freePort, killOwned, spawnCollect, tempDir } from '@forklift/test-utils'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { REPO, waitFor, writeConf } from './helpers.js'
+import {
+  get,
+  REPO,
+  SLOW_APP,
+  serverSocket,
+  slowGet,
+  startBin,
+  waitFor,
+  writeConf,
+} from './helpers.js'
 
 const APP = resolve(import.meta.dirname, '..')
 const BIN = 'swift-object-server'
@@ -35,7 +47,7 @@ function replace(file: string, text: string): void {
   renameSync(`${file}.new`, file)
 }
 
-async function site() {
+async function site(opts: { extra?: string; app?: string } = {}) {
   const root = tempDir('fl-upg-')
   const copy = install(root)
   const etc = join(root, 'etc')
@@ -48,7 +60,12 @@ async function site() {
   })
   const port = await freePort()
   const log = join(root, 'object.log')
-  writeConf(etc, { port, extra: `workers = 2\nlog_file = ${log}`, message: 'hello' })
+  writeConf(etc, {
+    port,
+    extra: `${opts.extra ?? 'workers = 2'}\nlog_file = ${log}`,
+    message: 'hello',
+    ...(opts.app ? { app: opts.app } : {}),
+  })
   const pidFile = join(run, 'object-server.pid')
   onTestFinished(() => {
     try {
@@ -171,6 +188,37 @@ describe('SIGUSR1 upgrades the parent', () => {
     await waitFor(() => (alive(pid) ? undefined : true), 'stopped')
   })
 
+  it('in-flight requests of the old workers finish; stale_worker_timeout still bounds them', async () => {
+    const s = await site({ extra: 'workers = 1\nstale_worker_timeout = 3', app: SLOW_APP })
+    expect((await s.swiftInit('start')).code).toBe(0)
+    const pid = s.pid()
+    const [old] = await workersOf(pid, 1)
+    const short = slowGet(s.port, 500)
+    const hung = slowGet(s.port, 120_000)
+    await Promise.all([short.started, hung.started])
+    const main = join(s.copy, 'dist/bundle/main.js')
+    replace(main, readFileSync(main, 'utf8').replace(V1, V2))
+    const r = await s.swiftInit('reload-seamless')
+    expect(r.code, `${r.out}\n${s.log()}`).toBe(0)
+    expect(await short.done).toMatchObject({
+      status: 200,
+      body: expect.stringContaining('finished'),
+    })
+    // The new image (same pid) kills the one still busy after the timeout, and reaps it.
+    await waitFor(
+      () => (!alive(old!) && !childPids(pid).includes(old!) ? true : undefined),
+      'stale worker killed and reaped',
+    )
+    expect(await hung.done).toBeInstanceOf(Error)
+    const log = s.log()
+    expect(log).toContain('parent upgraded in place')
+    expect(log.indexOf(`Killing long-running stale worker ${old} after 3s`)).toBeGreaterThan(
+      log.indexOf('parent upgraded in place'),
+    )
+    expect(s.pid()).toBe(pid)
+    expect((await s.swiftInit('stop')).code).toBe(0)
+  })
+
   it('a new build whose config check fails is refused: old parent and workers serve on', async () => {
     const s = await site()
     expect((await s.swiftInit('start')).code).toBe(0)
@@ -198,5 +246,81 @@ describe('SIGUSR1 upgrades the parent', () => {
     expect(s.pid()).toBe(pid)
     expect(await workersOf(pid)).toEqual(old)
     expect((await s.swiftInit('stop')).code).toBe(0)
+  })
+})
+
+describe('a hand-over the process did not make itself', () => {
+  /** Workers' environment: the hand-over variables never reach them. */
+  const workerEnv = (pid: number) =>
+    childPids(pid).map((w) => readFileSync(`/proc/${w}/environ`, 'utf8'))
+
+  /** A process of the test's own, named as an "old worker": it must never be signalled. */
+  function bystander(): number {
+    const c = spawn('sleep', ['60'], { stdio: 'ignore' })
+    onTestFinished(() => {
+      c.kill('SIGKILL')
+    })
+    return c.pid!
+  }
+
+  /** A socket listening here, in the test: a hand-over's fd would pass the listening check. */
+  async function listeningFd(): Promise<number> {
+    const srv = createServer()
+    onTestFinished(() => {
+      srv.close()
+    })
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()))
+    return (srv as unknown as { _handle: { fd: number } })._handle.fd
+  }
+
+  async function start(env: NodeJS.ProcessEnv, wrapper: string[], fd3: { fd: number }) {
+    const root = tempDir('fl-upg-env-')
+    const port = await freePort()
+    const log = join(root, 'object.log')
+    const conf = writeConf(root, { port, extra: `workers = 2\nlog_file = ${log}` })
+    const p = startBin('swift-object-server', [conf], env, wrapper, fd3 as never)
+    await p.ready()
+    return { p, port, log: () => readFileSync(log, 'utf8') }
+  }
+
+  it('another pid, or a socket that does not listen: ignored, the server binds its own port', async () => {
+    const sleeper = bystander()
+    const listening = { fd: await listeningFd() }
+    const held = serverSocket() // bound, not listening
+    const vars = { FORKLIFT_UPGRADE_FD: '3', FORKLIFT_UPGRADE_WORKERS: String(sleeper) }
+    for (const [env, wrapper, fd3] of [
+      [{ ...vars, FORKLIFT_UPGRADE_PID: '1' }, [process.execPath], listening],
+      [vars, ['sh', '-c', 'FORKLIFT_UPGRADE_PID=$$ exec "$0" "$@"', process.execPath], held],
+    ] as const) {
+      const s = await start(env, [...wrapper], fd3)
+      expect((await get(`http://127.0.0.1:${s.port}/`)).status).toBe(200)
+      expect(s.log()).toContain('ignoring FORKLIFT_UPGRADE_FD/FORKLIFT_UPGRADE_PID')
+      expect(s.log()).not.toContain('parent upgraded in place')
+      for (const e of await waitFor(() => {
+        const envs = workerEnv(s.p.pid)
+        return envs.length === 2 ? envs : undefined
+      }, 'workers'))
+        expect(e).not.toContain('FORKLIFT_UPGRADE')
+      expect(alive(sleeper)).toBe(true)
+      s.p.child.kill('SIGTERM')
+      await s.p.exited
+    }
+  })
+
+  it('pids that are not its children are never signalled', async () => {
+    const sleeper = bystander()
+    const fd = await listeningFd()
+    const s = await start(
+      { FORKLIFT_UPGRADE_FD: '3', FORKLIFT_UPGRADE_WORKERS: `${sleeper},1` },
+      ['sh', '-c', 'FORKLIFT_UPGRADE_PID=$$ exec "$0" "$@"', process.execPath],
+      { fd },
+    )
+    // Taken (this pid, a listening socket), but with no old worker of its own to retire.
+    expect(s.log()).toMatch(/"oldWorkers":\[\].*parent upgraded in place/)
+    await waitFor(() => (workerEnv(s.p.pid).length === 2 ? true : undefined), 'workers')
+    for (const e of workerEnv(s.p.pid)) expect(e).not.toContain('FORKLIFT_UPGRADE')
+    expect(alive(sleeper)).toBe(true)
+    s.p.child.kill('SIGTERM')
+    await s.p.exited
   })
 })
