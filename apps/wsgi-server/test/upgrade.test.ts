@@ -6,11 +6,20 @@
 // and the old generation serves on.
 
 import { spawn } from 'node:child_process'
-import { cpSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import http from 'node:http'
 import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import { ReloadWatch } from '@forklift/notify/reload'
+import { createNotifyReceiver } from '@forklift/notify/testing'
 import { alive, childPids, freePort, killOwned, spawnCollect, tempDir } from '@forklift/test-utils'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import {
@@ -246,6 +255,49 @@ describe('SIGUSR1 upgrades the parent', () => {
     expect(s.pid()).toBe(pid)
     expect(await workersOf(pid)).toEqual(old)
     expect((await s.swiftInit('stop')).code).toBe(0)
+  })
+})
+
+describe('an upgrade under systemd (Type=notify-reload)', () => {
+  it('RELOADING=1, then READY=1 and STATUS from the same pid (MAINPID) once the new image serves; the status file follows', async () => {
+    const r = await createNotifyReceiver()
+    onTestFinished(() => r.close())
+    const root = tempDir('fl-upg-sd-')
+    const copy = install(root)
+    const port = await freePort()
+    const log = join(root, 'object.log')
+    const statusFile = join(root, 'object-server.status.json')
+    const conf = writeConf(root, { port, extra: `workers = 2\nlog_file = ${log}` })
+    const p = spawnCollect(process.execPath, ['--disable-sigusr1', join(copy, 'bin', BIN), conf], {
+      detached: true,
+      env: { ...process.env, ...r.env, FORKLIFT_STATUS_FILE: statusFile },
+    })
+    onTestFinished(() => killOwned([...childPids(p.child.pid!), p.child.pid!], root))
+    const pid = p.child.pid!
+    await r.waitFor('READY=1', { timeoutMs: 30_000 })
+    const main = join(copy, 'dist/bundle/main.js')
+    replace(main, readFileSync(main, 'utf8').replace(V1, V2))
+    const mark = r.received.length
+    process.kill(pid, 'SIGUSR1')
+    await r.waitFor('RELOADING=1', { after: mark, timeoutMs: 30_000 })
+    const ok = await r.waitFor((n) => / ok$/.test(n.fields.STATUS ?? ''), {
+      after: mark,
+      timeoutMs: 30_000,
+    })
+    expect(ok.fields.STATUS).toMatch(/^2 workers; 0 respawned; last reload \S+ ok$/)
+    const since = r.received.slice(mark)
+    expect(since.some((n) => n.fields.READY === '1')).toBe(true)
+    expect(new Set(r.received.map((n) => n.pid))).toEqual(new Set([pid]))
+    expect(readFileSync(log, 'utf8')).toContain(V2)
+    expect(JSON.parse(readFileSync(statusFile, 'utf8'))).toMatchObject({
+      pid,
+      worker_count: 2,
+      last_reload: { result: 'ok' },
+    })
+    expect((await get(`http://127.0.0.1:${port}/healthcheck`)).status).toBe(200)
+    process.kill(pid, 'SIGTERM')
+    expect(await p.exited).toEqual({ code: 0, signal: null })
+    expect(existsSync(statusFile)).toBe(false)
   })
 })
 
