@@ -7,11 +7,13 @@
 
 import { spawn } from 'node:child_process'
 import {
+  copyFileSync,
   cpSync,
   existsSync,
   mkdirSync,
   readFileSync,
   renameSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs'
@@ -255,6 +257,47 @@ describe('SIGUSR1 upgrades the parent', () => {
     expect(s.pid()).toBe(pid)
     expect(await workersOf(pid)).toEqual(old)
     expect((await s.swiftInit('stop')).code).toBe(0)
+  })
+})
+
+describe('an upgrade of Node alone', () => {
+  it('a new Node binary in place of the one the server runs on: SIGUSR1 re-execs the parent on it', async () => {
+    const root = tempDir('fl-upg-node-')
+    const copy = install(root)
+    const node = join(root, 'node')
+    copyFileSync(process.execPath, node)
+    const port = await freePort()
+    const log = join(root, 'object.log')
+    const conf = writeConf(root, { port, extra: `workers = 2\nlog_file = ${log}` })
+    const p = spawnCollect(node, ['--disable-sigusr1', join(copy, 'bin', BIN), conf], {
+      detached: true,
+      env: { ...process.env, NOTIFY_SOCKET: '' },
+    })
+    onTestFinished(() => killOwned([...childPids(p.child.pid!), p.child.pid!], root))
+    const pid = p.child.pid!
+    await waitFor(
+      () => (readFileSync(log, 'utf8').includes(V1) ? true : undefined),
+      'serving',
+      30_000,
+    )
+    const before = statSync(`/proc/${pid}/exe`).ino
+    expect(before).toBe(statSync(node).ino)
+    // The upgrade of Node, as a package manager does it: a new file renamed over the old.
+    copyFileSync(process.execPath, `${node}.new`)
+    renameSync(`${node}.new`, node)
+    const watch = new ReloadWatch(pid)
+    onTestFinished(() => watch.close())
+    process.kill(pid, 'SIGUSR1')
+    expect(await watch.wait({ timeoutMs: 60_000 })).toMatchObject({ state: 'done' })
+    const after = statSync(`/proc/${pid}/exe`).ino
+    expect(after).not.toBe(before)
+    expect(after).toBe(statSync(node).ino)
+    expect(readFileSync(log, 'utf8')).toContain('parent upgraded in place')
+    expect((await get(`http://127.0.0.1:${port}/healthcheck`)).status).toBe(200)
+    // Its new workers run on the new Node too.
+    for (const w of await workersOf(pid)) expect(statSync(`/proc/${w}/exe`).ino).toBe(after)
+    process.kill(pid, 'SIGTERM')
+    expect(await p.exited).toEqual({ code: 0, signal: null })
   })
 })
 
