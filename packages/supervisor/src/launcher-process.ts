@@ -205,14 +205,7 @@ export class ProcessLauncher extends LauncherBase {
     const wrap = this.#wrapOf(handle, 'stopService')
     this.#wraps.splice(this.#wraps.indexOf(wrap), 1)
     wrap.respawner.cancel()
-    if (wrap.state !== 'failed') wrap.state = 'stopped'
-    this.#settle(wrap, {
-      ok: false,
-      error: new SupervisorError(
-        'E_SUPERVISOR_STATE',
-        `${wrap.spec.name} was stopped before it started`,
-      ),
-    })
+    this.#markStopped(wrap)
     this.logger.info({ service: wrap.spec.name }, `Stopping service ${wrap.spec.name}`)
     const graceMs = this.gracefulShutdownMs > 0 ? this.gracefulShutdownMs : Number.POSITIVE_INFINITY
     await Promise.all(
@@ -464,21 +457,24 @@ export class ProcessLauncher extends LauncherBase {
     return this.#stopping
   }
 
+  /** Marks a service stopped (unless it failed) and settles a start still waited on. */
+  #markStopped(wrap: Wrap): void {
+    if (wrap.state !== 'failed') wrap.state = 'stopped'
+    this.#settle(wrap, {
+      ok: false,
+      error: new SupervisorError(
+        'E_SUPERVISOR_STATE',
+        `${wrap.spec.name} was stopped before it started`,
+      ),
+    })
+  }
+
   async #stop(): Promise<number> {
     this.state = 'stopping'
     this.emit('stopping')
     this.notify('stopping')
     this.#clearTimers()
-    for (const wrap of this.#wraps) {
-      if (wrap.state !== 'failed') wrap.state = 'stopped'
-      this.#settle(wrap, {
-        ok: false,
-        error: new SupervisorError(
-          'E_SUPERVISOR_STATE',
-          `${wrap.spec.name} was stopped before it started`,
-        ),
-      })
-    }
+    for (const wrap of this.#wraps) this.#markStopped(wrap)
     // No deadline per child: the timeout below is one for the whole stop.
     for (const w of this.#workers.values()) void w.child.terminate(Number.POSITIVE_INFINITY)
     if (this.#workers.size > 0) {
