@@ -1,9 +1,12 @@
 // Loads the addon once, on first use: importing a subpath costs nothing until
 // one of its functions runs.
-import { constants } from 'node:os'
-import { fileURLToPath } from 'node:url'
-import { getSystemErrorMap } from 'node:util'
 import { PosixError } from './errors.js'
+
+// Built-ins by process.getBuiltinModule, not import: an ESM import of one
+// builds a facade that reads every export, lazy ones too (~10 ms a process).
+const { constants } = process.getBuiltinModule('node:os')
+const { fileURLToPath } = process.getBuiltinModule('node:url')
+const { getSystemErrorMap } = process.getBuiltinModule('node:util')
 
 /** A received datagram as the addon returns it: [data, from, pid, uid, gid]. */
 export type RawMessage = [Buffer, Buffer | undefined, number?, number?, number?]

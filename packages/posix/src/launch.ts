@@ -15,9 +15,12 @@
  * first `node` on PATH; pnpm's `node_modules/.bin/node` is a shell wrapper
  * that does not exec, so the real binary beside it is used instead.
  */
-import { spawnSync } from 'node:child_process'
-import { accessSync, closeSync, constants, openSync, readFileSync, readSync } from 'node:fs'
-import { delimiter } from 'node:path'
+// Built-ins by process.getBuiltinModule, not import: an ESM import of one
+// builds a facade that reads every export, lazy ones too (~10 ms a process).
+const { spawnSync } = process.getBuiltinModule('node:child_process')
+const { accessSync, closeSync, constants, openSync, readFileSync, readSync } =
+  process.getBuiltinModule('node:fs')
+const { delimiter } = process.getBuiltinModule('node:path')
 
 // Shell text, not templates: `${…}` below is the shell's parameter expansion.
 /** The Node a launcher runs when not given one. */

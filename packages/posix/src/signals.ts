@@ -4,11 +4,13 @@
  * waits, pending, until a handler exists and the thread unblocks it. Node has
  * no API for the mask; `process.on` alone never sees a blocked signal.
  */
-import { readFileSync } from 'node:fs'
-import { constants } from 'node:os'
-import { isMainThread } from 'node:worker_threads'
 import { native, syscallError } from './_native.js'
 import { PosixError } from './errors.js'
+
+// Built-ins by process.getBuiltinModule, not import: an ESM import of one
+// builds a facade that reads every export, lazy ones too (~10 ms a process).
+const { readFileSync } = process.getBuiltinModule('node:fs')
+const { constants } = process.getBuiltinModule('node:os')
 
 /** A signal a process can block and handle (not SIGKILL or SIGSTOP). */
 export type CatchableSignal = Exclude<NodeJS.Signals, 'SIGKILL' | 'SIGSTOP'>
@@ -27,7 +29,9 @@ function signalNumber(signal: string): number {
 function mainThreadOnly(what: string): void {
   // Signals sent to the process reach the threads that do not block them: a
   // worker thread's mask is not the one that matters.
-  if (!isMainThread) throw new PosixError('E_MAIN_THREAD', `${what} works on the main thread only`)
+  // Loaded here, not at import: worker_threads costs every server process ~2 ms to load.
+  if (!process.getBuiltinModule('node:worker_threads').isMainThread)
+    throw new PosixError('E_MAIN_THREAD', `${what} works on the main thread only`)
 }
 
 function names(list: number[] | number, syscall: string): NodeJS.Signals[] {

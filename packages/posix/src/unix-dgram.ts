@@ -9,10 +9,13 @@
  * Sends are synchronous system calls: the datagram is in the receiver's
  * queue when `send` returns, so a process may exit right after.
  */
-import { EventEmitter } from 'node:events'
-import { constants } from 'node:os'
 import { native, type RawMessage, syscallError } from './_native.js'
 import { PosixError } from './errors.js'
+
+// Built-ins by process.getBuiltinModule, not import: an ESM import of one
+// builds a facade that reads every export, lazy ones too (~10 ms a process).
+const { EventEmitter } = process.getBuiltinModule('node:events')
+const { constants } = process.getBuiltinModule('node:os')
 
 /** sun_path's size on Linux: the longest address, in bytes. */
 export const MAX_ADDRESS_BYTES = 108
