@@ -20,13 +20,12 @@
 // that depends on it — and lands on the same module as the external import.
 //
 // Node's built-ins: through process.getBuiltinModule, never an ESM import
-// (the 'builtins' plugin below; the README's Start-up section has the numbers).
-import { readFileSync, rmSync } from 'node:fs'
-import { createRequire, isBuiltin } from 'node:module'
+// (scripts/bundle-app.mjs; the README's Start-up section has the numbers).
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
-import { build } from 'esbuild'
+import { bundleApp } from '../../../scripts/bundle-app.mjs'
 
 const APP = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const require = createRequire(join(APP, 'package.json'))
@@ -36,9 +35,7 @@ const keep = new Map(runtime.map((spec) => [require.resolve(spec), spec]))
 const TRANSPORT = join(dirname(require.resolve('@forklift/log')), 'transport.js')
 const RELATIVE_REQUIRE = 'createRequire(import.meta.url)'
 
-rmSync(join(APP, 'dist/bundle'), { recursive: true, force: true })
-await build({
-  absWorkingDir: APP,
+await bundleApp(APP, {
   entryPoints: {
     main: 'dist/main.js',
     // The runner forks `new URL('./wsgi-worker.js', import.meta.url)`: the
@@ -46,55 +43,7 @@ await build({
     // holds the runner's code.
     'wsgi-worker': require.resolve('@forklift/runner/worker'),
   },
-  outdir: 'dist/bundle',
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node22',
-  logLevel: 'warning',
   plugins: [
-    {
-      // Each Node built-in through process.getBuiltinModule, not an ESM
-      // import: an ESM import of a built-in builds a facade over all of its
-      // exports, which runs their lazy getters (fs.ReadStream loads all of
-      // streams, fs.promises…) and cost a server parent ~15 ms of CPU.
-      name: 'builtins',
-      setup(b) {
-        b.onResolve({ filter: /^[a-z_:/]+$/ }, (args) =>
-          isBuiltin(args.path) ? { path: args.path, namespace: 'builtin' } : undefined,
-        )
-        b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => {
-          const id = args.path.startsWith('node:') ? args.path : `node:${args.path}`
-          const mod = process.getBuiltinModule(id)
-          const names = Object.keys(mod).filter(
-            (n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== 'default',
-          )
-          // A plain function (lower-case name, no promisify twin) becomes a
-          // wrapper that loads the module on its first call: a worker that
-          // never spawns never loads child_process. Classes, objects and
-          // constants are read when the bundle runs, as an import would.
-          // esbuild drops the names nothing imports.
-          const lazy = (n) =>
-            typeof mod[n] === 'function' && /^[a-z]/.test(n) && !(promisify.custom in mod[n])
-          return {
-            contents: [
-              `let $$m`,
-              `const $$load = () => ($$m ??= process.getBuiltinModule(${JSON.stringify(id)}))`,
-              'const $$get = (k) => $$load()[k]',
-              'export default /* @__PURE__ */ $$load()',
-              ...names.map((n) =>
-                lazy(n)
-                  ? `export function ${n}(...a) { return $$load().${n}(...a) }`
-                  : `export const ${n} = /* @__PURE__ */ $$get(${JSON.stringify(n)})`,
-              ),
-            ].join('\n'),
-            loader: 'js',
-            resolveDir: APP,
-          }
-        })
-      },
-    },
     {
       name: 'runtime-packages',
       setup(b) {

@@ -17,7 +17,6 @@
  */
 // Built-ins by process.getBuiltinModule, not import: an ESM import of one
 // builds a facade that reads every export, lazy ones too (~10 ms a process).
-const { spawnSync } = process.getBuiltinModule('node:child_process')
 const { accessSync, closeSync, constants, openSync, readFileSync, readSync } =
   process.getBuiltinModule('node:fs')
 const { delimiter } = process.getBuiltinModule('node:path')
@@ -127,6 +126,8 @@ export function launcherCommand(
   const key = `${node}\0${path}`
   let ok = probed.get(key)
   if (ok === undefined) {
+    // child_process on first use: every launcher imports this file to start.
+    const { spawnSync } = process.getBuiltinModule('node:child_process')
     const probe = spawnSync('env', ['--block-signal=USR1', node, '--disable-sigusr1', '-v'], {
       env,
       stdio: 'ignore',
