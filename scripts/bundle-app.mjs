@@ -17,8 +17,8 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 
-/** The esbuild plugin; `resolveDir` is where the virtual modules resolve from. */
-export function builtinsPlugin(resolveDir) {
+/** The esbuild plugin: each Node built-in a module of one export per name. */
+export function builtinsPlugin() {
   return {
     name: 'builtins',
     setup(b) {
@@ -46,7 +46,6 @@ export function builtinsPlugin(resolveDir) {
             ),
           ].join('\n'),
           loader: 'js',
-          resolveDir,
         }
       })
     },
@@ -70,6 +69,6 @@ export async function bundleApp(app, { entryPoints, external = [], plugins = [] 
     target: 'node22',
     external,
     logLevel: 'warning',
-    plugins: [builtinsPlugin(app), ...plugins],
+    plugins: [builtinsPlugin(), ...plugins],
   })
 }

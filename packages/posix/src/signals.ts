@@ -29,7 +29,8 @@ function signalNumber(signal: string): number {
 function mainThreadOnly(what: string): void {
   // Signals sent to the process reach the threads that do not block them: a
   // worker thread's mask is not the one that matters.
-  // Loaded here, not at import: worker_threads costs every server process ~2 ms to load.
+  // worker_threads on first use, not at import: a process that imports this
+  // file but never blocks or holds a signal does not load it.
   if (!process.getBuiltinModule('node:worker_threads').isMainThread)
     throw new PosixError('E_MAIN_THREAD', `${what} works on the main thread only`)
 }
