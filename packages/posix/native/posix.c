@@ -31,6 +31,7 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -550,6 +551,15 @@ static napi_value js_set_cloexec(napi_env env, napi_callback_info info) {
   return make_int(env, 0);
 }
 
+// mainThread(): whether the calling thread is the process's main thread, whose
+// thread id is the pid. Cheaper than loading worker_threads (~5 ms of CPU).
+static napi_value js_main_thread(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value v;
+  if (napi_get_boolean(env, (pid_t)syscall(SYS_gettid) == getpid(), &v) != napi_ok) return NULL;
+  return v;
+}
+
 // reap(pid): null while it runs, [code, signal] once reaped (-1 for the one
 // that does not apply), or -errno (ECHILD: not our child, or reaped already).
 static napi_value js_reap(napi_env env, napi_callback_info info) {
@@ -596,6 +606,7 @@ NAPI_MODULE_INIT() {
       {"setrlimit", NULL, js_setrlimit, NULL, NULL, NULL, napi_default, NULL},
       {"setCloexec", NULL, js_set_cloexec, NULL, NULL, NULL, napi_default, NULL},
       {"reap", NULL, js_reap, NULL, NULL, NULL, napi_default, NULL},
+      {"mainThread", NULL, js_main_thread, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof(fns) / sizeof(fns[0]), fns) != napi_ok)
     return NULL;

@@ -31,6 +31,8 @@ export interface Native {
   rlimits: Record<string, number>
   setCloexec(fd: number, on: boolean): number
   reap(pid: number): [number, number] | null | number
+  /** Absent from an addon built before it was added (an old prebuild). */
+  mainThread?(): boolean
 }
 
 let loaded: Native | undefined

@@ -1,7 +1,10 @@
 import { type ChildProcess, fork } from 'node:child_process'
+import { once } from 'node:events'
 import { writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { Worker } from 'node:worker_threads'
 import { freePort, killOnFinish, spawnCollect, tempDir, waitFor } from '@forklift/test-utils'
 import { describe, expect, it } from 'vitest'
 import { launcherScript } from '../src/launch.js'
@@ -143,6 +146,31 @@ describe('node --disable-sigusr1 and the signal mask', () => {
       if (!before) unblockSignal('SIGUSR2')
     }
     expect(blockedSignals()).not.toContain('SIGUSR2')
+  })
+
+  it('refuses to block or hold a signal in a worker thread, naming the call (E_MAIN_THREAD)', async () => {
+    // The built module: a worker thread loads plain JavaScript.
+    const signals = pathToFileURL(join(import.meta.dirname, '../dist/signals.js')).href
+    const worker = new Worker(
+      `const { parentPort } = require('node:worker_threads')
+      import(${JSON.stringify(signals)}).then((m) => {
+        const tries = [() => m.blockSignal('SIGUSR2'), () => m.holdSignalUntilHandled('SIGUSR2')]
+        parentPort.postMessage(tries.map((f) => { try { f(); return 'ok' } catch (e) { return e.code + ': ' + e.message } }))
+      })`,
+      { eval: true },
+    )
+    try {
+      const [reply] = await once(worker, 'message')
+      expect(reply).toEqual([
+        expect.stringMatching(/^E_MAIN_THREAD: blockSignal works on the main thread only/),
+        expect.stringMatching(/^E_MAIN_THREAD: .* works on the main thread only/),
+      ])
+    } finally {
+      await worker.terminate()
+    }
+    // The same calls on this, the main thread, succeed.
+    const before = blockSignal('SIGUSR2')
+    if (!before) unblockSignal('SIGUSR2')
   })
 })
 
