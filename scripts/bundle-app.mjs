@@ -11,7 +11,14 @@
 // process that never spawns never loads child_process; classes, objects and
 // constants are read when the bundle runs, as an import would read them.
 // The export names are the building Node's (the pinned Node 24).
-import { rmSync } from 'node:fs'
+//
+// `warm`: a bin file of the app, run once with --version after bundling; its
+// useCompileCache (@forklift/posix/launch) fills <app>/dist/compile-cache
+// with the bundle's bytecode for the building Node, so the first start of an
+// installed package is already cached (the cache holds what compiles while
+// the modules load, the same for --version as for a server start).
+import { spawnSync } from 'node:child_process'
+import { chmodSync, readdirSync, rmSync } from 'node:fs'
 import { createRequire, isBuiltin } from 'node:module'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -52,8 +59,8 @@ export function builtinsPlugin() {
   }
 }
 
-/** Rebuilds `<app>/dist/bundle/` from `entryPoints`, split into shared chunks; `plugins` run after the built-ins one. */
-export async function bundleApp(app, { entryPoints, external = [], plugins = [] }) {
+/** Rebuilds `<app>/dist/bundle/` from `entryPoints`, split into shared chunks; `plugins` run after the built-ins one; `warm` fills the compile cache. */
+export async function bundleApp(app, { entryPoints, external = [], plugins = [], warm }) {
   // esbuild is each app's devDependency: resolved from the app, not from here.
   const esbuild = createRequire(join(app, 'package.json')).resolve('esbuild')
   const { build } = await import(pathToFileURL(esbuild).href)
@@ -71,4 +78,26 @@ export async function bundleApp(app, { entryPoints, external = [], plugins = [] 
     logLevel: 'warning',
     plugins: [builtinsPlugin(), ...plugins],
   })
+  rmSync(join(app, 'dist/compile-cache'), { recursive: true, force: true })
+  if (warm === undefined) return
+  const env = { ...process.env }
+  // The bin's own directory, not one an outer NODE_COMPILE_CACHE names.
+  for (const key of [
+    'NODE_COMPILE_CACHE',
+    'NODE_COMPILE_CACHE_PORTABLE',
+    'NODE_DISABLE_COMPILE_CACHE',
+  ])
+    delete env[key]
+  const run = spawnSync(process.execPath, ['--disable-sigusr1', join(app, warm), '--version'], {
+    env,
+    encoding: 'utf8',
+  })
+  if (run.status !== 0)
+    throw new Error(`${warm} --version failed (${run.status ?? run.signal}): ${run.stderr.trim()}`)
+  // Node writes its entries 0600: readable as the bundle is, so a server run
+  // as another user than the installer finds them too.
+  const cache = join(app, 'dist/compile-cache')
+  for (const entry of readdirSync(cache, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) chmodSync(join(entry.parentPath, entry.name), 0o644)
+  }
 }

@@ -15,7 +15,10 @@ b=${0##*[/]} && b=${b%.mjs}
 echo "$b: needs Node ${need:-with --disable-sigusr1} (found $("$n" -v 2>/dev/null || echo none) at ${p:-$n}); set FORKLIFT_NODE to a newer node" >&2
 exit 1
 */
-import { guardProgram } from '@forklift/posix/launch'
+import { guardProgram, useCompileCache } from '@forklift/posix/launch'
 
 await guardProgram(new URL('../package.json', import.meta.url))
+// The bundle's bytecode from the package's own cache (scripts/bundle.mjs fills
+// it); the servers it starts use their own packages' caches.
+useCompileCache(new URL('../dist/compile-cache', import.meta.url))
 await import('../dist/bundle/reload-cli.js')

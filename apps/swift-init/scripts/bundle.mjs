@@ -13,6 +13,7 @@ import { bundleApp } from '../../../scripts/bundle-app.mjs'
 const APP = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
 await bundleApp(APP, {
+  warm: 'bin/swift-init.mjs',
   entryPoints: ['dist/cli.js', 'dist/reload-cli.js'],
   external: ['@forklift/posix'],
 })

@@ -36,6 +36,7 @@ const TRANSPORT = join(dirname(require.resolve('@forklift/log')), 'transport.js'
 const RELATIVE_REQUIRE = 'createRequire(import.meta.url)'
 
 await bundleApp(APP, {
+  warm: 'bin/swift-object-server',
   entryPoints: {
     main: 'dist/main.js',
     // The runner forks `new URL('./wsgi-worker.js', import.meta.url)`: the

@@ -15,6 +15,12 @@
  * first `node` on PATH; pnpm's `node_modules/.bin/node` is a shell wrapper
  * that does not exec, so the real binary beside it is used instead.
  */
+export {
+  type CompileCacheResult,
+  type UseCompileCacheOptions,
+  useCompileCache,
+} from './compile-cache.js'
+
 // Built-ins by process.getBuiltinModule, not import: an ESM import of one
 // builds a facade that reads every export, lazy ones too (~10 ms a process).
 const { accessSync, closeSync, constants, openSync, readFileSync, readSync } =
