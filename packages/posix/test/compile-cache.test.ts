@@ -30,7 +30,7 @@ function run(dir: string, module: string, children = false): Report {
     const childEnv = spawnSync(process.execPath, ['-p', 'process.env.NODE_COMPILE_CACHE + " " + process.env.NODE_COMPILE_CACHE_PORTABLE'], { encoding: 'utf8' }).stdout.trim()
     console.log(JSON.stringify({ result, cacheDir: getCompileCacheDir(), childEnv }))
   `
-  const env = { ...process.env, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' }
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' }
   for (const key of [
     'NODE_COMPILE_CACHE',
     'NODE_COMPILE_CACHE_PORTABLE',
