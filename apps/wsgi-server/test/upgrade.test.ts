@@ -17,7 +17,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs'
-import http from 'node:http'
+import * as http from 'node:http'
 import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import { ReloadWatch } from '@forklift/notify/reload'
