@@ -1,6 +1,13 @@
 // forklift-volume's log_file: opened safely, reopened on SIGUSR2 by the
 // launcher and by every worker (each writes the file itself).
-import { readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { join } from 'node:path'
 import { tempDir, waitFor } from '@forklift/test-utils'
 import { describe, expect, it } from 'vitest'
@@ -54,6 +61,32 @@ describe('forklift-volume log_file', () => {
     expect(
       records(log).filter((r) => /exited|killed/i.test(String(r.msg)) && r.level === 'error'),
     ).toEqual([])
+  })
+
+  it('log_dir as oslo.log reads it: <log_dir>/forklift-volume.log alone, the dir of a relative log_file', async () => {
+    for (const [extra, name] of [
+      ['', 'forklift-volume.log'],
+      ['log_file = mine.log', 'mine.log'],
+    ] as const) {
+      const dir = tempDir()
+      const logs = join(dir, 'logs')
+      mkdirSync(logs, { mode: 0o755 })
+      const file = conf(dir, {
+        defaults: `enabled_backends = a\nlog_dir = ${logs}\n${extra}`,
+        sections: `[a]\n${OK}\n`,
+      })
+      const run = startVolume(['--config-file', file])
+      const log = join(logs, name)
+      await waitFor(
+        () => records(log).some((r) => r.msg === 'Starting forklift-volume node node1@a'),
+        `the worker's start in ${name}`,
+      )
+      run.child.kill('SIGTERM')
+      expect(await run.exited).toEqual({ code: 0, signal: null })
+      expect(readdirSync(logs)).toEqual([name])
+      // Nothing went to standard error: the file has it all.
+      expect(run.lines).toEqual([])
+    }
   })
 
   it('a planted log_file symlink is refused in one line, its target unchanged', () => {

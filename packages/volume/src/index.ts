@@ -12,6 +12,7 @@ export {
   type BackendConfig,
   loadVolumeConfig,
   NO_ENABLED_BACKENDS_MESSAGE,
+  osloLogFile,
   type VolumeConfig,
 } from './volume-config.js'
 export {

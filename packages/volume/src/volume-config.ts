@@ -1,5 +1,5 @@
 import { hostname } from 'node:os'
-import { dirname, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { ConfigError, configFloatValue, configTrueValue, listFromCsv } from '@forklift/config'
 import { loadOsloConfig, type OsloConfig } from '@forklift/config/oslo'
 import {
@@ -10,7 +10,11 @@ import {
   defaultConnectionUrl,
 } from '@forklift/registry'
 import { launcherOptionsFromConf, type RestartMethod } from '@forklift/supervisor/launcher'
-import { DEFAULT_PERIODIC_FUZZY_DELAY, DEFAULT_PERIODIC_INTERVAL } from './volume-service.js'
+import {
+  DEFAULT_PERIODIC_FUZZY_DELAY,
+  DEFAULT_PERIODIC_INTERVAL,
+  VOLUME_BINARY,
+} from './volume-service.js'
 
 /** One enabled backend, as its own config section describes it. */
 export interface BackendConfig {
@@ -48,6 +52,7 @@ export interface VolumeConfig {
   restartMethod: RestartMethod
   statePath: string
   connection: string
+  /** The log file oslo.log would write ({@link osloLogFile} of `log_file` and `log_dir`), or undefined: standard error. */
   logFile: string | undefined
   debug: boolean
   backends: BackendConfig[]
@@ -102,10 +107,26 @@ export function loadVolumeConfig(configFile: string, configDir?: string): Volume
     restartMethod: launcher.restartMethod ?? 'mutate',
     statePath,
     connection: conf.get('database', 'connection')?.trim() || defaultConnectionUrl(statePath),
-    logFile: d('log_file')?.trim() || undefined,
+    logFile: osloLogFile(d('log_file')?.trim(), d('log_dir')?.trim(), VOLUME_BINARY),
     debug: configTrueValue(d('debug')),
     backends,
   }
+}
+
+/**
+ * oslo.log's log file: `log_file`, under `log_dir` when that is set too (an
+ * absolute `log_file` stays itself, as Python's os.path.join keeps it);
+ * with `log_dir` alone, `<log_dir>/<binary>.log`; else undefined.
+ */
+export function osloLogFile(
+  logFile: string | undefined,
+  logDir: string | undefined,
+  binary: string,
+): string | undefined {
+  if (logFile && logDir) return resolve(logDir, logFile)
+  if (logFile) return logFile
+  if (logDir) return join(logDir, `${binary}.log`)
+  return undefined
 }
 
 /**
