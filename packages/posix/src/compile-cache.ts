@@ -2,7 +2,7 @@
  * Node's compile cache (V8 code cache on disk) for a program's own bundle,
  * only where the program can trust it as it trusts its code.
  *
- * Compiling a ~200 KB bundle is ~10% of a server process's start-up CPU;
+ * Compiling a ~200 KB bundle is 5–10% of a server process's start-up CPU;
  * with the cache, Node deserializes the bytecode instead. The cache holds
  * bytecode that the process runs, so a directory someone else can write to
  * would let them run code in it (as root, in a server parent): Node's
