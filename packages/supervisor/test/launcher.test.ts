@@ -557,7 +557,9 @@ describe('ProcessLauncher', () => {
       launcher: 'process',
       services: [{ workers, options: { mode: 'crash-after', crashAfterMs: 50 } }],
     })
-    await l.next('ready')
+    // Each worker has started once; not 'ready' (all up at one instant), which a
+    // loaded machine may never give when each worker lives 50 ms.
+    await l.next('started')
     const windowMs = 4000
     await new Promise((r) => setTimeout(r, windowMs))
     const spawns = l.events('spawn').map((e) => e.t as number)
