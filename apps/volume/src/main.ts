@@ -37,10 +37,12 @@ export const volumeCommand = defineCommand({
     const conf = loadVolumeConfig(file, values['config-dir'])
     // The launcher and each worker open log_file safely (no symlink
     // followed) and reopen it on SIGUSR2: rotate by signalling them all.
+    // With use_syslog each also sends to syslog, beside the file.
     const log = {
       name: 'forklift-volume',
       verbose: values.verbose === true || conf.debug,
       ...(conf.logFile ? { file: conf.logFile, reopenOnSignal: true } : {}),
+      ...(conf.syslog ? { syslog: conf.syslog } : {}),
     }
     try {
       return await launchVolumeServices(conf, {

@@ -43,6 +43,7 @@ export {
   createWorkerLogger,
   type LogFn,
   type Logger,
+  type LoggerSyslogOptions,
   type MinimalLogger,
   relayLine,
   type ServerLogger,

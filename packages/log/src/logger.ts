@@ -1,5 +1,10 @@
 import { hostname } from 'node:os'
-import { type LogDestination, type LogFormat, stderrDestination } from './destination.js'
+import {
+  type LogDestination,
+  type LogFormat,
+  stderrDestination,
+  teeDestination,
+} from './destination.js'
 import { openLogFile } from './file.js'
 import {
   isLogLevel,
@@ -10,6 +15,11 @@ import {
 } from './levels.js'
 import { isoNow, type LogRecord, parseRecordLine, RECORD_KEYS } from './record.js'
 import { installReopenSignal } from './reopen.js'
+import { syslogDestination } from './syslog.js'
+import { unixDatagramSender } from './transport.js'
+
+// LOG_USER, oslo.log's default syslog_log_facility.
+const SYSLOG_USER = 1
 
 /**
  * One logging method, in pino's call shapes: `log.info('text')`,
@@ -234,6 +244,24 @@ export interface CreateLoggerOptions {
    * reopened` there; installs a process-wide handler. Default false.
    */
   reopenOnSignal?: boolean
+  /**
+   * Also send every record to syslog, beside `file` or standard error (as
+   * oslo.log's use_syslog adds a syslog handler beside the others). Plain
+   * data, so a worker given these options opens its own socket. While
+   * syslog cannot take records, the other destination gets one warning
+   * and keeps every record. Ignored when `destination` is given.
+   */
+  syslog?: LoggerSyslogOptions
+}
+
+/** {@link CreateLoggerOptions.syslog}. */
+export interface LoggerSyslogOptions {
+  /** A unix datagram socket: a path or `@name`; default `/dev/log`. */
+  address?: string
+  /** Facility code (see parseFacility); default LOG_USER (1), oslo.log's default. */
+  facility?: number
+  /** The syslog tag; default the logger's `name`. */
+  tag?: string
 }
 
 /** {@link createLogger}'s options that cannot cross a process boundary. */
@@ -258,7 +286,7 @@ export function createLogger(
   const level = options.level ?? (options.verbose ? 'debug' : 'info')
   if (!isLogLevel(level)) throw new TypeError(`unknown log level ${JSON.stringify(level)}`)
   const format = options.format ?? 'auto'
-  const destination =
+  let destination =
     runtime.destination ??
     (options.file !== undefined
       ? openLogFile(options.file, {
@@ -266,6 +294,9 @@ export function createLogger(
           createDir: options.createDir === true,
         })
       : stderrDestination({ format }))
+  if (options.syslog && runtime.destination === undefined) {
+    destination = withSyslog(destination, options.syslog)
+  }
   cachedHostname ??= hostname()
   const core: Core = {
     level,
@@ -280,6 +311,16 @@ export function createLogger(
     installReopenSignal(logger, { logger })
   }
   return logger
+}
+
+function withSyslog(primary: LogDestination, opts: LoggerSyslogOptions): LogDestination {
+  const syslog = syslogDestination({
+    sender: unixDatagramSender(opts.address ?? '/dev/log'),
+    facility: opts.facility ?? SYSLOG_USER,
+    alongside: primary,
+    ...(opts.tag === undefined ? {} : { tag: opts.tag }),
+  })
+  return teeDestination(primary, syslog)
 }
 
 /**

@@ -37,6 +37,8 @@ export interface SyslogFormatOptions {
   format?: LogFormat
   /** Swift's log_max_line_length: longer messages are cut in the middle; 0 (default) = no limit. */
   maxLineLength?: number
+  /** The tag before `[pid]`; default each record's `server`. */
+  tag?: string
 }
 
 /**
@@ -50,7 +52,7 @@ export interface SyslogFormatOptions {
  */
 export function formatSyslogDatagram(record: LogRecord, options: SyslogFormatOptions = {}): Buffer {
   const pri = (options.facility ?? DEFAULT_FACILITY) * 8 + SYSLOG_SEVERITY[record.level]
-  const tag = `${printable(String(record.server)).replace(/[\s:[\]]/g, '_')}[${record.pid}]`
+  const tag = `${printable(options.tag ?? String(record.server)).replace(/[\s:[\]]/g, '_')}[${record.pid}]`
   let message =
     options.format === 'json'
       ? formatJson(record)
@@ -76,6 +78,13 @@ export interface SyslogDestinationOptions extends SyslogFormatOptions {
    * receiver): default standard error. Never nowhere.
    */
   fallback?: LogDestination
+  /**
+   * A destination that already gets every record (the other side of a tee,
+   * as oslo.log's use_syslog logs beside the file). When syslog cannot take
+   * a record, only the outage warning goes there, once; the record is not
+   * written twice. Wins over `fallback`.
+   */
+  alongside?: LogDestination
   /** Datagrams in flight (the receiver is slow) beyond which records go to `fallback`; default 1024. */
   maxInFlight?: number
 }
@@ -93,6 +102,7 @@ export function syslogDestination(options: SyslogDestinationOptions): LogDestina
     facility: options.facility ?? DEFAULT_FACILITY,
     format: options.format ?? 'text',
     maxLineLength: options.maxLineLength ?? 0,
+    ...(options.tag === undefined ? {} : { tag: options.tag }),
   }
   let fallback = options.fallback
   let inFlight = 0
@@ -100,7 +110,20 @@ export function syslogDestination(options: SyslogDestinationOptions): LogDestina
   let closed = false
   const idle: Array<() => void> = []
 
+  const { alongside } = options
   const toFallback = (record: LogRecord, why: string) => {
+    if (alongside) {
+      if (outage !== undefined) return
+      outage = why
+      alongside.write(
+        noteRecord(
+          record,
+          'warn',
+          `cannot log to syslog at ${sender.address} (${why}): records go to ${alongside.description} only until it is back`,
+        ),
+      )
+      return
+    }
     fallback ??= stderrDestination()
     if (outage === undefined) {
       outage = why

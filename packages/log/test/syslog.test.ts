@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { tempDir, waitFor } from '@forklift/test-utils'
 import { describe, expect, it } from 'vitest'
@@ -102,6 +103,64 @@ describe('syslog over a unix datagram socket (Python receiver)', () => {
       `<134>x[${process.pid}]: syslog at ${sock} reachable again (was: ECONNREFUSED)`,
     ])
     expect(fallback.records).toHaveLength(3)
+  })
+
+  it("createLogger's syslog option logs beside the file; during an outage the file gets one warning and keeps every record", async () => {
+    const dir = tempDir()
+    const sock = join(dir, 'log.sock')
+    const file = join(dir, 'volume.log')
+    const rx = await startReceiver('unix', sock)
+    const log = createLogger({
+      name: 'forklift-volume',
+      file,
+      syslog: { address: sock, facility: 17, tag: 'cinder-volume' },
+    })
+    expect(log.destination.description).toBe(`file ${file} and syslog ${sock}`)
+    log.info('one')
+    log.error('two')
+    await waitFor(() => rx.texts().length === 2, 'two datagrams')
+    // LOCAL1 = 17: 17*8 + info 6 = 142, err 3 = 139; the tag renames the server there only
+    expect(rx.texts()).toEqual([
+      `<142>cinder-volume[${process.pid}]: one`,
+      `<139>cinder-volume[${process.pid}]: two`,
+    ])
+    await rx.stop()
+    log.info('three')
+    log.info('four')
+    await log.flushed()
+    const lines = () =>
+      readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as LogRecord)
+    expect(lines().map((r) => `${r.server} ${r.level} ${r.msg}`)).toEqual([
+      'forklift-volume info one',
+      'forklift-volume error two',
+      'forklift-volume info three',
+      `forklift-volume warn cannot log to syslog at ${sock} (ECONNREFUSED): records go to file ${file} only until it is back`,
+      'forklift-volume info four',
+    ])
+    const rx2 = await startReceiver('unix', sock)
+    log.info('five')
+    await waitFor(() => rx2.texts().length === 2, 'the datagrams after the outage')
+    expect(rx2.texts()[1]).toBe(
+      `<142>cinder-volume[${process.pid}]: syslog at ${sock} reachable again (was: ECONNREFUSED)`,
+    )
+    expect(lines()).toHaveLength(6)
+    log.close()
+  })
+
+  it("createLogger's syslog option defaults to /dev/log at LOG_USER, and a worker given the same options opens its own", () => {
+    const script = `
+      import { createLogger } from ${JSON.stringify(DIST)}
+      const log = createLogger({ name: 'w', syslog: {} })
+      process.stdout.write(log.destination.description)`
+    const res = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    })
+    expect(res.status).toBe(0)
+    expect(res.stdout).toBe('standard error and syslog /dev/log')
   })
 
   it('does not keep a process alive, and a line logged just before exit is delivered', async () => {

@@ -1,7 +1,9 @@
 import { hostname } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
-import { ConfigError, configFloatValue, configTrueValue, listFromCsv } from '@forklift/config'
+import { ConfigError, configFloatValue, listFromCsv } from '@forklift/config'
 import { loadOsloConfig, type OsloConfig } from '@forklift/config/oslo'
+import { quoteInput } from '@forklift/errors'
+import { FACILITY_NAMES, parseFacility } from '@forklift/log'
 import {
   DEFAULT_AVAILABILITY_ZONE,
   DEFAULT_REPORT_INTERVAL,
@@ -55,6 +57,13 @@ export interface VolumeConfig {
   /** The log file oslo.log would write ({@link osloLogFile} of `log_file` and `log_dir`), or undefined: standard error. */
   logFile: string | undefined
   debug: boolean
+  /**
+   * `use_syslog`: also log to syslog, beside the file or standard error, as
+   * oslo.log adds its syslog handler: at `syslog_log_facility` (default
+   * LOG_USER), to `syslog_address` (forklift's; default /dev/log). Undefined
+   * when off.
+   */
+  syslog: { facility: number; address: string } | undefined
   backends: BackendConfig[]
 }
 
@@ -108,7 +117,13 @@ export function loadVolumeConfig(configFile: string, configDir?: string): Volume
     statePath,
     connection: conf.get('database', 'connection')?.trim() || defaultConnectionUrl(statePath),
     logFile: osloLogFile(d('log_file')?.trim(), d('log_dir')?.trim(), VOLUME_BINARY),
-    debug: configTrueValue(d('debug')),
+    debug: osloBool(conf, 'debug'),
+    syslog: osloBool(conf, 'use_syslog')
+      ? {
+          facility: osloFacility(conf),
+          address: d('syslog_address')?.trim() || '/dev/log',
+        }
+      : undefined,
     backends,
   }
 }
@@ -127,6 +142,45 @@ export function osloLogFile(
   if (logFile) return logFile
   if (logDir) return join(logDir, `${binary}.log`)
   return undefined
+}
+
+// oslo.config's Boolean type: these words in any case, anything else refused.
+const OSLO_TRUE = new Set(['true', '1', 'on', 'yes'])
+const OSLO_FALSE = new Set(['false', '0', 'off', 'no'])
+
+/** A [DEFAULT] BoolOpt as oslo.config reads it (unset or blank: false); ConfigError for another word. */
+function osloBool(conf: OsloConfig, key: string): boolean {
+  const v = conf.get('DEFAULT', key)?.trim()
+  if (v === undefined || v === '') return false
+  const lower = v.toLowerCase()
+  if (OSLO_TRUE.has(lower)) return true
+  if (OSLO_FALSE.has(lower)) return false
+  throw new ConfigError(
+    'E_CONFIG_VALUE',
+    conf.where('DEFAULT', key),
+    `must be true or false (or 1/0, yes/no, on/off), not ${quoteInput(v)}`,
+  )
+}
+
+// The facilities oslo.log's _find_facility accepts (Linux's syslog module has them all).
+const OSLO_FACILITIES = FACILITY_NAMES.filter(
+  (n) => !['LOG_NTP', 'LOG_SECURITY', 'LOG_CONSOLE', 'LOG_SOLCRIT'].includes(n),
+)
+
+/** `syslog_log_facility` as oslo.log reads it: `LOG_LOCAL0`, `local0`, any case; default LOG_USER. */
+function osloFacility(conf: OsloConfig): number {
+  const v = conf.get('DEFAULT', 'syslog_log_facility')?.trim() || 'LOG_USER'
+  const upper = v.toUpperCase()
+  const name = upper.startsWith('LOG_') ? upper : `LOG_${upper}`
+  const code = OSLO_FACILITIES.includes(name) ? parseFacility(name) : undefined
+  if (code === undefined) {
+    throw new ConfigError(
+      'E_CONFIG_VALUE',
+      conf.where('DEFAULT', 'syslog_log_facility'),
+      `${quoteInput(v)} is not a syslog facility; one of ${OSLO_FACILITIES.join(', ')} (or without LOG_, in any case)`,
+    )
+  }
+  return code
 }
 
 /**
