@@ -318,6 +318,12 @@ describe('an upgrade under systemd (Type=notify-reload)', () => {
     onTestFinished(() => killOwned([...childPids(p.child.pid!), p.child.pid!], root))
     const pid = p.child.pid!
     await r.waitFor('READY=1', { timeoutMs: 30_000 })
+    // One worker dies unasked before the upgrade: the count must survive the re-exec.
+    const [victim] = await workersOf(pid)
+    process.kill(victim!, 'SIGKILL')
+    await r.waitFor((n) => /^2 workers; 1 respawned;/.test(n.fields.STATUS ?? ''), {
+      timeoutMs: 30_000,
+    })
     const main = join(copy, 'dist/bundle/main.js')
     replace(main, readFileSync(main, 'utf8').replace(V1, V2))
     const mark = r.received.length
@@ -327,7 +333,7 @@ describe('an upgrade under systemd (Type=notify-reload)', () => {
       after: mark,
       timeoutMs: 30_000,
     })
-    expect(ok.fields.STATUS).toMatch(/^2 workers; 0 respawned; last reload \S+ ok$/)
+    expect(ok.fields.STATUS).toMatch(/^2 workers; 1 respawned; last reload \S+ ok$/)
     const since = r.received.slice(mark)
     expect(since.some((n) => n.fields.READY === '1')).toBe(true)
     expect(new Set(r.received.map((n) => n.pid))).toEqual(new Set([pid]))
@@ -335,6 +341,7 @@ describe('an upgrade under systemd (Type=notify-reload)', () => {
     expect(JSON.parse(readFileSync(statusFile, 'utf8'))).toMatchObject({
       pid,
       worker_count: 2,
+      respawn_count: 1,
       last_reload: { result: 'ok' },
     })
     expect((await get(`http://127.0.0.1:${port}/healthcheck`)).status).toBe(200)

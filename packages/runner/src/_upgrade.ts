@@ -14,7 +14,8 @@ import { blockSignal, unblockSignal } from '@forklift/posix/signals'
 const FD = 'FORKLIFT_UPGRADE_FD'
 const WORKERS = 'FORKLIFT_UPGRADE_WORKERS'
 const PID = 'FORKLIFT_UPGRADE_PID'
-const VARS = [FD, WORKERS, PID] as const
+const RESPAWNS = 'FORKLIFT_UPGRADE_RESPAWNS'
+const VARS = [FD, WORKERS, PID, RESPAWNS] as const
 
 /** The files whose change means "new code": Node, the bin, this chunk, the worker module. */
 function imageFiles(workerModule: URL): string[] {
@@ -84,10 +85,16 @@ export function checkNewImage(env: NodeJS.ProcessEnv): Promise<string | undefine
 /**
  * Replaces this process's image with the installed one (same pid), keeping
  * the listen socket `fd` open across the exec and naming the old workers
- * for the new image to retire. Returns only when the exec failed (it throws
- * then, with everything as it was).
+ * for the new image to retire, and the respawns so far (the status counts on
+ * across the upgrade: same pid, same server). Returns only when the exec
+ * failed (it throws then, with everything as it was).
  */
-export function reexec(fd: number, oldWorkers: number[], env: NodeJS.ProcessEnv): never {
+export function reexec(
+  fd: number,
+  oldWorkers: number[],
+  env: NodeJS.ProcessEnv,
+  respawns = 0,
+): never {
   const execve = (process as { execve?: (file: string, args: string[], env: object) => never })
     .execve
   if (typeof execve !== 'function') throw new Error(`Node ${process.version} has no process.execve`)
@@ -96,6 +103,7 @@ export function reexec(fd: number, oldWorkers: number[], env: NodeJS.ProcessEnv)
   nextEnv[FD] = String(fd)
   nextEnv[WORKERS] = oldWorkers.join(',')
   nextEnv[PID] = String(process.pid)
+  nextEnv[RESPAWNS] = String(respawns)
   setCloseOnExec(fd, false)
   // Handled signals reset to their default at exec: SIGUSR1 would kill the
   // new image before it handles it. Blocked, it waits (the mask survives exec).
@@ -115,10 +123,11 @@ export function reexec(fd: number, oldWorkers: number[], env: NodeJS.ProcessEnv)
   throw new Error('process.execve returned')
 }
 
-/** What the previous image handed over: the listen socket and the old workers. */
+/** What the previous image handed over: the listen socket, the old workers and its respawn count. */
 export interface Upgrade {
   fd: number
   oldWorkers: number[]
+  respawns: number
 }
 
 function parentOf(pid: number): number | undefined {
@@ -165,6 +174,7 @@ export function takeUpgrade(env: NodeJS.ProcessEnv, logger: Logger): Upgrade | u
   const fdText = env[FD]
   const pidText = env[PID]
   const workersText = env[WORKERS] ?? ''
+  const respawnsText = env[RESPAWNS] ?? ''
   for (const v of VARS) {
     delete env[v]
     delete process.env[v]
@@ -187,9 +197,10 @@ export function takeUpgrade(env: NodeJS.ProcessEnv, logger: Logger): Upgrade | u
     .split(',')
     .filter((p) => /^\d+$/.test(p) && ours.has(p))
     .map(Number)
+  const respawns = /^\d{1,9}$/.test(respawnsText) ? Number(respawnsText) : 0
   setCloseOnExec(fd, true)
   logger.info({ fd, oldWorkers }, 'parent upgraded in place: serving the socket it handed over')
-  return { fd, oldWorkers }
+  return { fd, oldWorkers, respawns }
 }
 
 /**

@@ -71,7 +71,9 @@ export async function serveWithWorkers(
     ...(plan.maxWorkerRssMib > 0 ? { maxRssBytes: plan.maxWorkerRssMib * 1048576 } : {}),
   })
   const early = deferStopSignals(logger)
-  const status = new ServiceStatus(plan.server.logName, logger, ctx.env)
+  const status = new ServiceStatus(plan.server.logName, logger, ctx.env, {
+    respawns: upgrade?.respawns ?? 0,
+  })
   try {
     await status.extendWhile(pool.start())
   } catch (err) {
@@ -185,7 +187,7 @@ export async function serveWithWorkers(
         'the parent re-execs itself; its workers serve meanwhile',
       )
       try {
-        reexec(socket.fd, oldWorkers, env)
+        reexec(socket.fd, oldWorkers, env, status.respawns)
       } catch (err) {
         logger.error({ err }, `upgrade failed, keeping the running parent: ${formatError(err)}`)
         status.reloaded('failed', formatError(err))

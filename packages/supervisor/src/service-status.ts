@@ -44,17 +44,21 @@ export class ServiceStatus {
 
   readonly #ownWatchdog: boolean
 
-  /** `watchdog: false` when something else pings already (the launchers do). */
+  /**
+   * `watchdog: false` when something else pings already (the launchers do);
+   * `respawns`: the count so far (a parent that re-exec'd itself counts on).
+   */
   constructor(
     server: string,
     logger: Logger,
     env: NodeJS.ProcessEnv = process.env,
-    options: { watchdog?: boolean } = {},
+    options: { watchdog?: boolean; respawns?: number } = {},
   ) {
     this.#server = server
     this.#logger = logger
     this.#env = env
     this.#ownWatchdog = options.watchdog ?? true
+    this.#respawns = options.respawns ?? 0
     const file = env[STATUS_FILE_ENV]
     this.#file = file?.startsWith('/') ? file : undefined
     if (file && !this.#file)
@@ -79,6 +83,11 @@ export class ServiceStatus {
     if (n === this.#workers) return
     this.#workers = n
     this.#publish()
+  }
+
+  /** Workers that died unasked so far. */
+  get respawns(): number {
+    return this.#respawns
   }
 
   /** A worker died unasked and will be replaced. */
